@@ -1,0 +1,1 @@
+"""ONNX model wrappers and the contracts that exported models must satisfy."""

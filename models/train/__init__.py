@@ -1,0 +1,1 @@
+"""Training entry points: ``python -m models.train {sagan,sasr,encoder,emotion} --data BUNDLE ...``."""
