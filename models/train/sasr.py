@@ -1,0 +1,262 @@
+"""Train SASR-Net: ``python -m models.train sasr --data data/sasr.npz --out runs/sasr_x4 [--minutes 9]``.
+
+Data is a bundle of high-resolution RGB images of any size (``--build-from ../shared/data`` makes one from
+T91 plus a subset of the WikiArt paintings when ``--data`` does not exist yet). Low-resolution inputs are
+made exactly as evaluation makes them (models.metrics.degrade: MATLAB-style antialiased bicubic, rounded
+to uint8), once per image; training pairs are aligned random crops with flips/rot90, L1 loss, Adam with a
+cosine learning rate. Every ``--every`` steps and at the end of each chunk it prints the held-out PSNR
+(Y channel, ``scale``-pixel border) of the model and of bicubic, and writes ``OUT/last.ckpt``.
+
+``--eval-only [--checkpoint CKPT]`` prints that comparison for a checkpoint (default OUT/last.ckpt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.checkpoint import load_model
+from models.data import Bundle, build_bundle
+from models.metrics import bicubic_baseline, degrade, modcrop, psnr_y
+from models.registry import create_model
+from models.train.common import (
+    Clock,
+    add_common_args,
+    checkpoint,
+    log_line,
+    progress,
+    resume,
+    set_rng_state,
+    setup,
+)
+
+log = logging.getLogger(__name__)
+
+PAINTING_STYLES_DIR = "paintings"
+T91_DIR = "sr/T91"
+# Crops flatter than this (the black bars WikiArt images are padded with) teach nothing; resample them.
+FLAT_STD = 0.02
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m models.train sasr", description=__doc__.split("\n\n")[0])
+    add_common_args(p)
+    p.add_argument("--scale", type=int, default=4, choices=(2, 4))
+    p.add_argument("--channels", type=int, default=32)
+    p.add_argument("--groups", type=int, default=2)
+    p.add_argument("--blocks", type=int, default=4, help="blocks per residual group")
+    p.add_argument("--crop", type=int, default=96, help="high-resolution crop size (a multiple of --scale)")
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr-steps", type=int, default=None, help="cosine schedule length (default: --steps)")
+    p.add_argument("--val-limit", type=int, default=None, help="validate on at most N held-out images")
+    p.add_argument("--eval-only", action="store_true", help="print held-out PSNR of --checkpoint and exit")
+    p.add_argument("--checkpoint", type=Path, default=None, help="for --eval-only (default OUT/last.ckpt)")
+    p.add_argument("--build-from", type=Path, default=None,
+                   help="shared data root (with sr/T91 and paintings/); builds --data first if it is missing")
+    p.add_argument("--paintings-per-style", type=int, default=40)
+    args = p.parse_args(argv)
+    args.batch_size = args.batch_size or 16
+    args.steps = args.steps or 3000
+    args.every = args.every or 250
+    args.lr_steps = args.lr_steps or args.steps
+    if args.crop % args.scale:
+        p.error(f"--crop {args.crop} is not a multiple of --scale {args.scale}")
+    return args
+
+
+def build_sr_bundle(root: Path, out: Path, paintings_per_style: int) -> dict:
+    """A lossless bundle of T91 plus the first ``paintings_per_style`` paintings of each style.
+
+    The two sources become the bundle's two classes (``T91``, ``paintings``) through a temporary tree of
+    symbolic links, so nothing is copied and the held-out split is the bundle's usual path hash.
+    """
+    t91, paintings = root / T91_DIR, root / PAINTING_STYLES_DIR
+    if not t91.is_dir() or not paintings.is_dir():
+        raise FileNotFoundError(f"{root}: expected {T91_DIR}/ and {PAINTING_STYLES_DIR}/ inside")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp)
+        (src / "T91").symlink_to(t91.resolve(), target_is_directory=True)
+        flat = src / "paintings"
+        flat.mkdir()
+        for style in sorted(d for d in paintings.iterdir() if d.is_dir()):
+            for path in sorted(style.glob("*.jpg"))[:paintings_per_style]:
+                (flat / f"{style.name}__{path.name}").symlink_to(path.resolve())
+        return build_bundle(src, out, size=None, fmt=".png")
+
+
+class PairSampler:
+    """Aligned (LR, HR) training crops from a bundle's training split, LR degraded once per image."""
+
+    def __init__(self, bundle: Bundle, scale: int, crop: int) -> None:
+        self.scale, self.crop = scale, crop
+        self.hr: list[np.ndarray] = []
+        self.lr: list[np.ndarray] = []
+        for i in bundle.indices("train"):
+            hr = modcrop(bundle.decode(int(i)), scale)
+            if min(hr.shape[:2]) < crop:
+                continue
+            self.hr.append(hr)
+            self.lr.append(degrade(hr, scale))
+        if not self.hr:
+            raise ValueError(f"{bundle.path}: no training image is at least {crop} px on its short side")
+
+    def _crop(self) -> tuple[np.ndarray, np.ndarray]:
+        s, lc = self.scale, self.crop // self.scale
+        for _ in range(10):
+            k = np.random.randint(len(self.hr))
+            lr_img = self.lr[k]
+            y = np.random.randint(lr_img.shape[0] - lc + 1)
+            x = np.random.randint(lr_img.shape[1] - lc + 1)
+            hr = self.hr[k][y * s : (y + lc) * s, x * s : (x + lc) * s]
+            if hr.std() / 255.0 >= FLAT_STD:
+                break
+        return lr_img[y : y + lc, x : x + lc], hr
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` pairs as float tensors in [0, 1]: LR (n, 3, c/s, c/s) and HR (n, 3, c, c)."""
+        lrs, hrs = [], []
+        for _ in range(n):
+            lr, hr = self._crop()
+            # One of the 8 symmetries of the square, applied to both images.
+            k, flip = np.random.randint(4), np.random.randint(2)
+            lr, hr = np.rot90(lr, k), np.rot90(hr, k)
+            if flip:
+                lr, hr = lr[:, ::-1], hr[:, ::-1]
+            lrs.append(lr)
+            hrs.append(hr)
+
+        def to_tensor(imgs: list[np.ndarray]) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(np.stack(imgs))).permute(0, 3, 1, 2).float() / 255.0
+
+        return to_tensor(lrs), to_tensor(hrs)
+
+
+def upscale(model: nn.Module, lr: np.ndarray) -> np.ndarray:
+    """Run the model on one uint8 RGB image; uint8 RGB out (rounded like a saved image)."""
+    x = torch.from_numpy(np.ascontiguousarray(lr)).permute(2, 0, 1)[None].float() / 255.0
+    with torch.no_grad():
+        y = model(x)[0].clamp(0, 1)
+    return (y.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
+
+
+def evaluate(model: nn.Module, bundle: Bundle, scale: int, limit: int | None = None) -> dict[str, float]:
+    """Mean held-out PSNR (Y, ``scale``-px border) of the model and of bicubic, overall and per class."""
+    was_training = model.training
+    model.eval()
+    rows: list[tuple[str, float, float]] = []
+    idx = bundle.indices("heldout")
+    for i in idx[:limit] if limit else idx:
+        hr = bundle.decode(int(i))
+        lr, bicubic = bicubic_baseline(hr, scale)
+        hr = modcrop(hr, scale)
+        group = bundle.classes[bundle.labels[i]] if bundle.labels[i] >= 0 else "all"
+        rows.append((group, psnr_y(upscale(model, lr), hr, scale), psnr_y(bicubic, hr, scale)))
+    model.train(was_training)
+    if not rows:
+        return {}
+    metrics = {"heldout_images": float(len(rows)),
+               "psnr_y": float(np.mean([r[1] for r in rows])),
+               "psnr_y_bicubic": float(np.mean([r[2] for r in rows]))}
+    for group in sorted({r[0] for r in rows}):
+        sel = [r for r in rows if r[0] == group]
+        metrics[f"psnr_y/{group}"] = float(np.mean([r[1] for r in sel]))
+        metrics[f"psnr_y_bicubic/{group}"] = float(np.mean([r[2] for r in sel]))
+    return metrics
+
+
+def format_metrics(m: dict[str, float]) -> str:
+    if not m:
+        return "no held-out images"
+    groups = sorted(k.split("/", 1)[1] for k in m if k.startswith("psnr_y/"))
+    per = ", ".join(f"{g} {m[f'psnr_y/{g}']:.2f} vs {m[f'psnr_y_bicubic/{g}']:.2f}" for g in groups)
+    gain = m["psnr_y"] - m["psnr_y_bicubic"]
+    return (f"held-out PSNR-Y model {m['psnr_y']:.3f} dB vs bicubic {m['psnr_y_bicubic']:.3f} dB "
+            f"({gain:+.3f}) on {int(m['heldout_images'])} images [{per}]")
+
+
+def cosine_lr(base: float, step: int, total: int) -> float:
+    """Cosine decay from ``base`` to 1% of it over ``total`` steps (constant afterwards)."""
+    t = min(step, total) / max(total, 1)
+    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    device = setup(args)
+    if not args.data.is_file() and args.build_from is not None:
+        info = build_sr_bundle(args.build_from, args.data, args.paintings_per_style)
+        log_line(args.out, f"built {args.data}: {info['count']} images, {info['heldout']} held out")
+    bundle = Bundle.load(args.data)
+
+    if args.eval_only:
+        model, payload = load_model(args.checkpoint or args.out / "last.ckpt")
+        m = evaluate(model, bundle, model.config.scale, args.val_limit)
+        log_line(args.out, f"eval step {payload.get('step', 0)}: {format_metrics(m)}")
+        return 0
+
+    name = f"sasr_x{args.scale}"
+    model = create_model(name, scale=args.scale, channels=args.channels, n_groups=args.groups,
+                         n_blocks=args.blocks).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    step, seconds_before = 0, 0.0
+    state = resume(args.out, args.no_resume)
+    if state is not None:
+        if state["model_name"] != name:
+            raise ValueError(f"{args.out}/last.ckpt holds {state['model_name']}, not {name}; use --no-resume")
+        model.load_state_dict(state["state_dict"])
+        opt.load_state_dict(state["optim"])
+        step = state["step"]
+        seconds_before = float(state.get("train_seconds", 0.0))
+        set_rng_state(state["rng"])
+        log_line(args.out, f"resumed at step {step}")
+
+    sampler = PairSampler(bundle, args.scale, args.crop)
+    clock = Clock(args.steps, args.minutes)
+    metrics: dict[str, float] = state.get("metrics", {}) if state else {}
+    n_params = sum(p.numel() for p in model.parameters())
+    log_line(args.out, f"{name}: {n_params} parameters, {len(sampler.hr)} training images, "
+                       f"batch {args.batch_size} x {args.crop} px, {torch.get_num_threads()} threads")
+
+    def save() -> None:
+        checkpoint(args.out, model, step=step, epoch=0, optim=opt.state_dict(), metrics=metrics,
+                   train_seconds=seconds_before + clock.elapsed(),
+                   data={"bundle": str(args.data), "count": len(bundle), "scale": args.scale,
+                         "degradation": "MATLAB-style antialiased bicubic, uint8 (models.metrics.degrade)"})
+
+    model.train()
+    bar = progress(args.steps, step, args.quiet, name)
+    running = None
+    while not clock.done(step):
+        lr_t, hr_t = sampler.batch(args.batch_size)
+        lr_t, hr_t = lr_t.to(device), hr_t.to(device)
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(args.lr, step, args.lr_steps)
+        loss = F.l1_loss(model(lr_t), hr_t)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.update(1)
+        bar.set_postfix(l1=f"{running:.4f}")
+        if step % args.every == 0 and not clock.done(step):
+            metrics = evaluate(model, bundle, args.scale, args.val_limit)
+            log_line(args.out, f"step {step} l1 {running:.4f} {format_metrics(metrics)}")
+            save()
+    bar.close()
+    # Every chunk ends validated and saved, so the checkpoint's metrics describe its own weights.
+    metrics = evaluate(model, bundle, args.scale, args.val_limit)
+    log_line(args.out, f"step {step} l1 {running if running is not None else float('nan'):.4f} "
+                       f"({clock.elapsed() / 60:.1f} min this run, "
+                       f"{(seconds_before + clock.elapsed()) / 60:.1f} in all) {format_metrics(metrics)}")
+    save()
+    return 0

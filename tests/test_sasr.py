@@ -1,0 +1,248 @@
+"""SASR-Net: architecture, metrics, training/resume, ONNX export, and the shipped x4 model vs bicubic."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from skimage import data as skdata
+from torch import nn
+
+from models.checkpoint import load_model, read_checkpoint
+from models.data import Bundle, build_bundle
+from models.metrics import bicubic_baseline, imresize, modcrop, psnr_y
+from models.registry import create_model
+from models.sasr import ChannelAttention
+from models.train import sasr as train_sasr
+from models.train.common import seed_everything
+
+ASSET = Path(__file__).resolve().parents[1] / "assets" / "models" / "sasr_x4.onnx"
+TINY = ["--channels", "8", "--groups", "1", "--blocks", "1", "--crop", "32", "--batch-size", "4",
+        "--threads", "1", "--quiet", "--every", "1000"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six real photographs (halves of three skimage images), ~100 px, two of them held out."""
+    root = tmp_path_factory.mktemp("sasr_bundle")
+    src = root / "src"
+    src.mkdir()
+    k = 0
+    for img in (skdata.astronaut(), skdata.chelsea(), skdata.coffee()):
+        small = cv2.resize(img, (img.shape[1] // 3, img.shape[0] // 3), interpolation=cv2.INTER_AREA)
+        half = small.shape[1] // 2
+        for part in (small[:, :half], small[:, half:]):
+            cv2.imwrite(str(src / f"img{k}.png"), cv2.cvtColor(np.ascontiguousarray(part), cv2.COLOR_RGB2BGR))
+            k += 1
+    out = root / "tiny.npz"
+    info = build_bundle(src, out, size=None, fmt=".png", heldout_percent=40)
+    assert 0 < info["heldout"] < info["count"]
+    return out
+
+
+# --- architecture -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,scale", [("sasr_x2", 2), ("sasr_x4", 4)])
+@pytest.mark.parametrize("hw", [(16, 16), (17, 23), (1, 5)])
+def test_output_shape_and_range(name: str, scale: int, hw: tuple[int, int]) -> None:
+    model = create_model(name, channels=8, n_groups=1, n_blocks=2).eval()
+    torch.nn.init.normal_(model.tail.weight, std=1.0)  # large detail so the clamp has to act
+    with torch.no_grad():
+        y = model(torch.rand(2, 3, *hw))
+    assert y.shape == (2, 3, scale * hw[0], scale * hw[1])
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+
+
+def test_no_pooling_and_deconvolution_upsampling() -> None:
+    for name, scale in (("sasr_x2", 2), ("sasr_x4", 4)):
+        model = create_model(name)
+        pools = [m for m in model.modules() if type(m).__module__ == "torch.nn.modules.pooling"]
+        assert pools == []
+        deconvs = [m for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
+        assert len(deconvs) == int(math.log2(scale))
+        assert all(d.stride == (2, 2) and d.kernel_size == (4, 4) for d in deconvs)
+        attn = [m for m in model.modules() if isinstance(m, ChannelAttention)]
+        assert len(attn) == model.config.n_groups * model.config.n_blocks
+        assert all(a.squeeze.out_channels == model.config.channels // 16 for a in attn)
+
+
+def test_channel_attention_gate_is_a_per_channel_weight_in_unit_interval() -> None:
+    torch.manual_seed(0)
+    ca = ChannelAttention(32, 16)
+    x = 10 * torch.randn(3, 32, 9, 7)
+    with torch.no_grad():
+        gate = ca.gate(x)
+    assert gate.shape == (3, 32, 1, 1)
+    assert float(gate.min()) >= 0.0 and float(gate.max()) <= 1.0
+    assert float(gate.std()) > 0  # really input dependent, not a constant
+    with torch.no_grad():
+        torch.testing.assert_close(ca(x), x * gate)
+
+
+def test_untrained_model_is_exactly_bicubic() -> None:
+    model = create_model("sasr_x4").eval()
+    x = torch.rand(1, 3, 12, 10)
+    with torch.no_grad():
+        y = model(x)
+    expected = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False).clamp(0, 1)
+    torch.testing.assert_close(y, expected)
+
+
+def test_bad_scale_rejected() -> None:
+    with pytest.raises(ValueError):
+        create_model("sasr_x4", scale=3)
+    with pytest.raises(ValueError):
+        create_model("sasr_x2", scale=4)
+
+
+# --- metrics ----------------------------------------------------------------------------------------
+
+
+def test_psnr_identical_is_inf() -> None:
+    img = skdata.astronaut()[:64, :64]
+    assert psnr_y(img, img.copy(), border=4) == math.inf
+
+
+def test_psnr_known_constant_offset() -> None:
+    a = np.full((20, 20, 3), 100, np.uint8)
+    b = np.full((20, 20, 3), 110, np.uint8)
+    # Y differs by (65.481 + 128.553 + 24.966) * 10 / 255 = 219 * 10 / 255 everywhere.
+    expected = 20 * math.log10(255 / (219 * 10 / 255))
+    assert psnr_y(a, b) == pytest.approx(expected, abs=1e-9)
+    assert psnr_y(a.astype(np.float32) / 255, b.astype(np.float32) / 255) == pytest.approx(expected, abs=1e-4)
+    # Only the green channel off by 51: dY = 128.553 * 0.2.
+    c = a.copy()
+    c[..., 1] += 51
+    assert psnr_y(a, c) == pytest.approx(20 * math.log10(255 / (128.553 * 0.2)), abs=1e-9)
+
+
+def test_psnr_border_is_cropped() -> None:
+    a = np.full((20, 20, 3), 100, np.uint8)
+    b = a.copy()
+    b[:3] = 0  # damage only a 3-px band at the top
+    assert psnr_y(a, b, border=3) == math.inf
+    assert psnr_y(a, b, border=2) < 30
+    with pytest.raises(ValueError):
+        psnr_y(a, b[:-1])
+
+
+def test_imresize_keeps_constants_and_linear_ramps() -> None:
+    flat = np.full((40, 36, 3), 77, np.uint8)
+    assert np.array_equal(imresize(flat, 0.25), np.full((10, 9, 3), 77, np.uint8))
+    # A symmetric normalised kernel reproduces a linear ramp at each output pixel's centre, which for
+    # factor 1/4 lies at input coordinate 4 j + 1.5 (away from the mirrored edges).
+    ramp = np.tile(2.0 * np.arange(64) + 10.0, (8, 1))
+    out = imresize(ramp, 0.25)
+    j = np.arange(2, 14)
+    np.testing.assert_allclose(out[0, j], 2.0 * (4 * j + 1.5) + 10.0, atol=1e-9)
+
+
+def test_bicubic_baseline_shapes_and_quality() -> None:
+    hr = skdata.astronaut()[:101, :99]
+    lr, up = bicubic_baseline(hr, 4)
+    assert lr.shape == (25, 24, 3) and up.shape == (100, 96, 3) and up.dtype == np.uint8
+    assert 18 < psnr_y(up, modcrop(hr, 4), 4) < 40
+
+
+# --- training ---------------------------------------------------------------------------------------
+
+
+def test_training_lowers_the_loss(tiny_bundle: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["--data", str(tiny_bundle), "--out", str(out), "--steps", "40", "--lr", "2e-3", *TINY]
+    assert train_sasr.main(args) == 0
+
+    sampler = train_sasr.PairSampler(Bundle.load(tiny_bundle), 4, 32)
+    np.random.seed(123)
+    lr, hr = sampler.batch(16)
+    seed_everything(0)  # the trainer's seed: the same initial weights it started from
+    initial = create_model("sasr_x4", channels=8, n_groups=1, n_blocks=1).eval()
+    trained, payload = load_model(out / "last.ckpt")
+    with torch.no_grad():
+        before = F.l1_loss(initial(lr), hr).item()
+        after = F.l1_loss(trained(lr), hr).item()
+    assert payload["step"] == 40
+    assert after < before, (before, after)
+    assert {"psnr_y", "psnr_y_bicubic"} <= set(payload["metrics"])
+    assert "held-out PSNR-Y model" in (out / "log.txt").read_text()
+
+
+def test_resume_continues_exactly(tiny_bundle: Path, tmp_path: Path) -> None:
+    common = ["--data", str(tiny_bundle), "--lr-steps", "6", *TINY]
+    assert train_sasr.main([*common, "--out", str(tmp_path / "a"), "--steps", "6"]) == 0
+    assert train_sasr.main([*common, "--out", str(tmp_path / "b"), "--steps", "3"]) == 0
+    assert read_checkpoint(tmp_path / "b" / "last.ckpt")["step"] == 3
+    assert train_sasr.main([*common, "--out", str(tmp_path / "b"), "--steps", "6"]) == 0
+    a, b = read_checkpoint(tmp_path / "a" / "last.ckpt"), read_checkpoint(tmp_path / "b" / "last.ckpt")
+    assert a["step"] == b["step"] == 6
+    assert "resumed at step 3" in (tmp_path / "b" / "log.txt").read_text()
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+
+
+def test_eval_only_prints_model_and_bicubic(tiny_bundle: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert train_sasr.main(["--data", str(tiny_bundle), "--out", str(out), "--steps", "2", *TINY]) == 0
+    capsys.readouterr()
+    assert train_sasr.main(["--data", str(tiny_bundle), "--out", str(out), "--eval-only"]) == 0
+    text = capsys.readouterr().out
+    assert "eval step 2" in text and "vs bicubic" in text
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+def test_export_round_trip_dynamic_height_width(tiny_bundle: Path, tmp_path: Path) -> None:
+    from exporters.sasr import export_sasr
+    from installation.inference import contract
+    from installation.inference.session import create_session, describe_session
+
+    run = tmp_path / "run"
+    assert train_sasr.main(["--data", str(tiny_bundle), "--out", str(run), "--steps", "3", *TINY]) == 0
+    report = export_sasr(run / "last.ckpt", tmp_path / "m.onnx")
+    assert report.max_abs_error["upscaled"] <= report.tolerance == 1e-4
+
+    session = create_session(report.path, threads=1)
+    desc = describe_session(session)
+    contract.check(desc["metadata"], desc["inputs"], desc["outputs"], expected_kind="upscaler")
+    assert desc["metadata"]["scale"] == "4"
+    assert float(desc["metadata"]["heldout_psnr_y"]) > 0
+    assert len(desc["metadata"]["source_checkpoint"]) == 64
+    model, _ = load_model(run / "last.ckpt")
+    for shape in [(1, 3, 13, 29), (2, 3, 40, 8)]:  # sizes never seen by the tracer or the exporter
+        x = 0.2 + 0.6 * torch.rand(*shape)
+        (got,) = session.run(["upscaled"], {"image": x.numpy()})
+        with torch.no_grad():
+            want = model(x).numpy()
+        assert got.shape == (shape[0], 3, 4 * shape[2], 4 * shape[3])
+        assert float(np.abs(got - want).max()) <= 1e-4
+
+
+# --- the shipped model ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not ASSET.is_file(), reason="assets/models/sasr_x4.onnx not exported yet")
+def test_shipped_x4_beats_bicubic_on_astronaut() -> None:
+    from installation.inference.session import create_session
+
+    hr = skdata.astronaut()  # a real photograph, never in the training bundle
+    lr, bicubic = bicubic_baseline(hr, 4)
+    session = create_session(ASSET, threads=1)
+    x = (lr.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+    (y,) = session.run(["upscaled"], {"image": x})
+    sr = (np.clip(y[0], 0, 1).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
+    hr = modcrop(hr, 4)
+    gain = psnr_y(sr, hr, 4) - psnr_y(bicubic, hr, 4)
+    assert gain > 0
