@@ -157,5 +157,16 @@ def provenance(*, training_data: str, license: str, checkpoint_sha256: str, **ex
     return meta
 
 
+def parse_meta(items: list[str]) -> dict[str, str]:
+    """``--meta KEY=VALUE`` arguments as a dict (extra metadata any exporter can stamp)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ExportError(f"--meta wants KEY=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
 __all__ = ["ExportError", "ExportReport", "PARITY_TOLERANCE", "bake_spectral_norm", "describe_session",
-           "export_onnx", "parity", "provenance"]
+           "export_onnx", "parity", "parse_meta", "provenance"]

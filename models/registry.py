@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,8 @@ def register_model(name: str, config_cls: type) -> Callable:
 
 def _load_all() -> None:
     for module in _MODULES:
-        importlib.import_module(module)
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
 
 
 def list_models() -> list[str]:

@@ -1,0 +1,41 @@
+"""Finding and describing the PyTorch source of an exported model.
+
+Every export records the sha256 of the checkpoint it came from (``source_checkpoint``). The default pack
+also ships slim copies of those checkpoints (weights only) in ``assets/models/checkpoints``, so
+``python -m exporters verify`` can rebuild the PyTorch model of any pack file from a fresh clone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.checkpoint import file_sha256, read_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+SEARCH_DIRS = (REPO / "assets" / "models" / "checkpoints", REPO / "runs")
+
+
+def find_checkpoint(sha256: str, extra: Path | None = None) -> Path | None:
+    """The checkpoint with this hash: ``extra`` if it matches, else one under the search folders."""
+    candidates = [extra] if extra else []
+    for folder in SEARCH_DIRS:
+        if folder.is_dir():
+            candidates += sorted(folder.rglob("*.ckpt"))
+    for path in candidates:
+        if path and path.is_file() and file_sha256(path) == sha256:
+            return path
+    return None
+
+
+def slim_checkpoint(src: Path, dst: Path) -> Path:
+    """Keep what export needs (name, config, weights, EMA weights, metrics, data) and drop optimiser and
+    RNG state: a few MB instead of three times that."""
+    payload: dict[str, Any] = read_checkpoint(src)
+    keep = {k: payload[k] for k in ("format", "model_name", "config", "state_dict", "ema_state_dict", "step",
+                                    "metrics", "data") if k in payload}
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(keep, dst)
+    return dst

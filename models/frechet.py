@@ -1,0 +1,27 @@
+"""Frechet distance between two Gaussians fitted to feature sets (the FID formula, in any space).
+
+numpy only, so the runtime's benchmarks and the model card's evaluation can use it without torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    features = np.asarray(features, dtype=np.float64)
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def _sqrtm_psd(a: np.ndarray) -> np.ndarray:
+    vals, vecs = np.linalg.eigh((a + a.T) / 2)
+    return (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2), computed with symmetric square roots
+    so it stays real and non-negative."""
+    root1 = _sqrtm_psd(sigma1)
+    cross = _sqrtm_psd(root1 @ sigma2 @ root1)
+    diff = mu1 - mu2
+    return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(cross), 0.0))

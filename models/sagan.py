@@ -1,0 +1,224 @@
+"""Conditional Self-Attention GAN (SAGAN) whose condition is a *style mixture*.
+
+The condition is a vector of K non-negative weights summing to 1. It enters the generator through
+class-conditional batch norm and the discriminator through a projection, both as ``style @ embedding``,
+so a one-hot vector selects one style and 0.7/0.3 blends two embeddings ("70% impressionism, 30%
+expressionism"). Spectral normalisation on every conv/linear layer of both networks, self-attention at
+the 32x32 feature map (and 64x64 for 128-pixel output), hinge loss and the two time-scale update rule
+are in :mod:`models.train.sagan`.
+
+The generator maps ``z`` (standard normal) and ``style`` to an RGB image in [0, 1], the exported
+contract; the discriminator takes images in [0, 1] too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from models.registry import register_model
+
+PAINTING_STYLES = (
+    "art_nouveau_modern", "baroque", "expressionism", "impressionism", "post_impressionism",
+    "romanticism", "symbolism",
+)
+
+
+@dataclass
+class SAGANConfig:
+    resolution: int = 64
+    latent_dim: int = 128
+    classes: tuple[str, ...] = PAINTING_STYLES
+    g_channels: int = 32  # width unit: the 4x4 block has 8x this many channels, halving per upsample
+    d_channels: int = 32
+    attention_at: tuple[int, ...] = field(default=())  # empty: 32 (and 64 from 128 px up)
+
+    def attention_resolutions(self) -> tuple[int, ...]:
+        if self.attention_at:
+            return tuple(self.attention_at)
+        return (32, 64) if self.resolution >= 128 else (32,)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+
+def sn_conv(cin: int, cout: int, k: int = 3) -> nn.Module:
+    return spectral_norm(nn.Conv2d(cin, cout, k, padding=k // 2))
+
+
+def sn_linear(cin: int, cout: int, bias: bool = True) -> nn.Module:
+    return spectral_norm(nn.Linear(cin, cout, bias=bias))
+
+
+class SelfAttention(nn.Module):
+    """SAGAN self-attention: every position attends to every other; gamma starts at 0 so the block
+    begins as the identity and learns how much global context to mix in."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        inner = max(channels // 8, 1)
+        self.query = sn_conv(channels, inner, 1)
+        self.key = sn_conv(channels, inner, 1)
+        self.value = sn_conv(channels, channels // 2, 1)
+        self.out = sn_conv(channels // 2, channels, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        q = self.query(x).flatten(2)  # N, C', HW
+        k = self.key(x).flatten(2)
+        v = self.value(x).flatten(2)  # N, C/2, HW
+        attn = torch.softmax(torch.bmm(q.transpose(1, 2), k), dim=-1)  # N, HW(query), HW(key)
+        o = torch.bmm(v, attn.transpose(1, 2)).reshape(n, c // 2, h, w)
+        return x + self.gamma * self.out(o)
+
+
+class ConditionalBatchNorm(nn.Module):
+    """Batch norm whose scale and shift come from the style mixture: gamma = 1 + style @ G,
+    beta = style @ B. With a one-hot style this is ordinary class-conditional batch norm."""
+
+    def __init__(self, channels: int, num_classes: int):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Linear(num_classes, channels, bias=False)
+        self.bias = nn.Linear(num_classes, channels, bias=False)
+        nn.init.zeros_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        gamma = 1 + self.gain(style)[:, :, None, None]
+        beta = self.bias(style)[:, :, None, None]
+        return self.bn(x) * gamma + beta
+
+
+class GeneratorBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, num_classes: int):
+        super().__init__()
+        self.bn1 = ConditionalBatchNorm(cin, num_classes)
+        self.conv1 = sn_conv(cin, cout)
+        self.bn2 = ConditionalBatchNorm(cout, num_classes)
+        self.conv2 = sn_conv(cout, cout)
+        self.skip = sn_conv(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        h = F.interpolate(F.relu(self.bn1(x, style)), scale_factor=2, mode="nearest")
+        h = self.conv2(F.relu(self.bn2(self.conv1(h), style)))
+        return h + self.skip(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class Generator(nn.Module):
+    def __init__(self, config: SAGANConfig):
+        super().__init__()
+        self.config = config
+        n_up = int(math.log2(config.resolution)) - 2  # 4x4 -> resolution
+        if 4 * 2**n_up != config.resolution:
+            raise ValueError(f"resolution must be a power of two >= 8, got {config.resolution}")
+        widths = [config.g_channels * min(8, 2 ** max(3 - i, 0)) for i in range(n_up + 1)]
+        self.widths = widths
+        self.fc = sn_linear(config.latent_dim, widths[0] * 16)
+        self.blocks = nn.ModuleList()
+        self.attention = nn.ModuleDict()
+        size = 4
+        for i in range(n_up):
+            self.blocks.append(GeneratorBlock(widths[i], widths[i + 1], config.num_classes))
+            size *= 2
+            if size in config.attention_resolutions():
+                self.attention[str(i)] = SelfAttention(widths[i + 1])
+        self.out_bn = nn.BatchNorm2d(widths[-1])
+        self.out_conv = sn_conv(widths[-1], 3)
+
+    def forward(self, z: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        h = self.fc(z).reshape(z.shape[0], self.widths[0], 4, 4)
+        for i, block in enumerate(self.blocks):
+            h = block(h, style)
+            if str(i) in self.attention:
+                h = self.attention[str(i)](h)
+        h = self.out_conv(F.relu(self.out_bn(h)))
+        return (torch.tanh(h) + 1) * 0.5  # RGB in [0, 1]
+
+
+class DiscriminatorBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, downsample: bool = True, preactivation: bool = True):
+        super().__init__()
+        self.conv1 = sn_conv(cin, cout)
+        self.conv2 = sn_conv(cout, cout)
+        self.skip = sn_conv(cin, cout, 1) if (cin != cout or downsample) else None
+        self.downsample = downsample
+        self.preactivation = preactivation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(x) if self.preactivation else x
+        h = self.conv2(F.relu(self.conv1(h)))
+        if self.downsample:
+            h = F.avg_pool2d(h, 2)
+        s = x
+        if self.skip is not None:
+            s = self.skip(s)
+            if self.downsample:
+                s = F.avg_pool2d(s, 2)
+        return h + s
+
+
+class Discriminator(nn.Module):
+    """Projection discriminator: score = linear(h) + <style @ E, h>."""
+
+    def __init__(self, config: SAGANConfig):
+        super().__init__()
+        self.config = config
+        n_down = int(math.log2(config.resolution)) - 2
+        widths = [3] + [config.d_channels * min(8, 2**i) for i in range(n_down + 1)]
+        self.blocks = nn.ModuleList()
+        self.attention = nn.ModuleDict()
+        size = config.resolution
+        for i in range(n_down):
+            self.blocks.append(DiscriminatorBlock(widths[i], widths[i + 1], True, preactivation=i > 0))
+            size //= 2
+            if size in config.attention_resolutions():
+                self.attention[str(i)] = SelfAttention(widths[i + 1])
+        self.blocks.append(DiscriminatorBlock(widths[-2], widths[-1], downsample=False))
+        self.linear = sn_linear(widths[-1], 1)
+        self.embed = sn_linear(config.num_classes, widths[-1], bias=False)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        h = x * 2 - 1
+        for i, block in enumerate(self.blocks):
+            h = block(h)
+            if str(i) in self.attention:
+                h = self.attention[str(i)](h)
+        h = F.relu(h).sum(dim=(2, 3))
+        return self.linear(h).squeeze(1) + (self.embed(style) * h).sum(dim=1)
+
+
+class SAGAN(nn.Module):
+    """Holds both networks so one checkpoint and one registry entry describe the pair; export uses
+    ``.generator`` alone."""
+
+    def __init__(self, config: SAGANConfig):
+        super().__init__()
+        self.config = config
+        self.generator = Generator(config)
+        self.discriminator = Discriminator(config)
+
+    def forward(self, z: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.generator(z, style)
+
+
+@register_model("sagan", SAGANConfig)
+def sagan(config: SAGANConfig) -> SAGAN:
+    return SAGAN(config)
+
+
+def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    return F.one_hot(labels, num_classes).float()
+
+
+def normalise_mixture(weights: torch.Tensor) -> torch.Tensor:
+    """Clamp to non-negative and scale each row to sum to 1 (a valid style mixture)."""
+    weights = weights.clamp(min=0)
+    return weights / weights.sum(dim=1, keepdim=True).clamp(min=1e-8)
