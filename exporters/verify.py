@@ -20,7 +20,7 @@ import torch
 
 from exporters.checkpoints import find_checkpoint
 from exporters.onnx_export import PARITY_TOLERANCE
-from installation.inference.contract import check
+from installation.inference.contract import ModelContractError, check
 from installation.inference.session import create_session, describe_session
 from models.checkpoint import load_model
 
@@ -63,8 +63,14 @@ def _median_ms(fn, repeats: int) -> float:
 
 def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
-    proto = onnx.load(str(args.model))
-    onnx.checker.check_model(proto, full_check=True)
+    if not args.model.is_file():
+        raise FileNotFoundError(f"{args.model}: no such model file")
+    try:
+        proto = onnx.load(str(args.model))
+        onnx.checker.check_model(proto, full_check=True)
+    except Exception as exc:  # protobuf DecodeError, checker ValidationError: a damaged or foreign file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelContractError(f"{args.model}: not a valid ONNX model ({first})") from None
     session = create_session(args.model, threads=args.threads)
     info = describe_session(session)
     meta = info["metadata"]

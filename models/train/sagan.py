@@ -110,12 +110,14 @@ def validation_fd(generator: torch.nn.Module, bundle: Bundle, encoder: Path | No
     k = len(bundle.classes)
     for c in range(k):
         real_c = real[labels == c]
+        if len(real_c) < 2:  # a covariance needs two samples
+            continue
         z = torch.randn(per_class, generator.config.latent_dim, generator=g).to(device)
         style = one_hot(torch.full((per_class,), c, dtype=torch.long, device=device), k)
         fake = generator(z, style).clamp(0, 1).mul(255).byte().permute(0, 2, 3, 1).cpu().numpy()
         fds.append(frechet_distance(*gaussian_stats(embed(real_c, encoder)),
                                     *gaussian_stats(embed(fake, encoder))))
-    return float(np.mean(fds))
+    return float(np.mean(fds)) if fds else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,20 @@
+"""The default model pack shipped in assets/models: which file plays which role."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The pack lives in the repository beside the package (an editable install); INSTALLATION_MODELS overrides.
+PACK_DIR = Path(os.environ.get("INSTALLATION_MODELS", Path(__file__).resolve().parents[1] / "assets" / "models"))
+
+PACK_FILES = {
+    "emotion": "emotion.onnx",
+    "generator": "sagan.onnx",
+    "upscaler": "sasr_x4.onnx",
+    "encoder": "encoder.onnx",
+}
+
+
+def pack_path(kind: str, folder: str | Path | None = None) -> Path:
+    return Path(folder or PACK_DIR) / PACK_FILES[kind]

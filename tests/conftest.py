@@ -1,0 +1,65 @@
+"""Shared test set-up: one thread per library (CI has two cores), and the ../shared/data location."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("INSTALLATION_SHARED_DATA", REPO.parent / "shared" / "data"))
+PACK = REPO / "assets" / "models"
+
+os.environ.setdefault("INSTALLATION_THREADS", "1")
+cv2.setNumThreads(1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SHARED_DATA.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"{SHARED_DATA} is absent (the shared research data sets)")
+    for item in items:
+        if "shared_data" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _torch_one_thread() -> None:
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return SHARED_DATA
+
+
+def write_image(path: Path, rgb: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.fixture(scope="session")
+def painting_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small collection in class folders, made from scikit-image's real photographs: each 'style' is a
+    different photograph seen through random crops, so classes are learnable. Plus one corrupt file."""
+    from skimage import data as skdata
+
+    root = tmp_path_factory.mktemp("paintings")
+    sources = {"astronaut": skdata.astronaut(), "chelsea": skdata.chelsea(), "coffee": skdata.coffee()}
+    rng = np.random.default_rng(0)
+    for name, img in sources.items():
+        h, w = img.shape[:2]
+        for i in range(12):
+            side = int(min(h, w) * rng.uniform(0.5, 0.9))
+            y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+            write_image(root / name / f"{i:02d}.png", np.ascontiguousarray(img[y : y + side, x : x + side]))
+    (root / "coffee" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    return root

@@ -1,0 +1,47 @@
+"""The runtime stays light (no torch at import) and rejects bad model files with one readable message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from installation.inference.contract import ModelContractError
+from installation.inference.generator import Generator
+from installation.inference.model import OnnxModel
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_runtime_import_does_not_pull_torch() -> None:
+    code = ("import sys, installation.cli, installation.doctor, installation.inference.generator, "
+            "installation.inference.encoder; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_missing_and_damaged_model_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelContractError, match="model file not found"):
+        OnnxModel(tmp_path / "nope.onnx")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelContractError, match="not a loadable ONNX model"):
+        OnnxModel(bad)
+
+
+def test_wrong_kind_is_rejected(tmp_path: Path) -> None:
+    pack_encoder = REPO / "assets" / "models" / "encoder.onnx"
+    if not pack_encoder.is_file():
+        pytest.skip("the default pack has no encoder yet")
+    with pytest.raises(ModelContractError, match="is a encoder model, but a generator model is needed"):
+        Generator(pack_encoder)
+
+
+def test_doctor_reports_a_missing_pack(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "installation.cli", "doctor", "--models", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1
+    assert "FAIL generator" in proc.stdout and "model file not found" in proc.stdout
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,139 @@
+"""Conditional SAGAN: architecture rules, style-mixture conditioning, training/resume, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from exporters.__main__ import main as exporters_main
+from installation.inference.generator import Generator as OnnxGenerator
+from models.augment import cutout, diff_augment, translation
+from models.checkpoint import load_model, read_checkpoint
+from models.data import build_bundle
+from models.registry import create_model
+from models.sagan import ConditionalBatchNorm, SelfAttention, normalise_mixture, one_hot
+from models.train import sagan as train_sagan
+
+TINY = ["--g-channels", "4", "--d-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--threads", "1",
+        "--quiet", "--ema-start", "1"]
+
+
+@pytest.fixture(scope="module")
+def bundle16(painting_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sagan") / "p16.npz"
+    build_bundle(painting_folder, out, size=16, heldout_percent=30)
+    return out
+
+
+@pytest.mark.parametrize(("resolution", "attention"), [(64, [32]), (128, [32, 64])])
+def test_generator_and_discriminator_shapes(resolution: int, attention: list[int]) -> None:
+    model = create_model("sagan", resolution=resolution, g_channels=4, d_channels=4, latent_dim=8)
+    z, style = torch.randn(2, 8), one_hot(torch.tensor([0, 3]), 7)
+    img = model.generator(z, style)
+    assert img.shape == (2, 3, resolution, resolution)
+    assert img.min() >= 0 and img.max() <= 1
+    assert model.discriminator(img, style).shape == (2,)
+    # self-attention sits where the generator's feature map has the configured sizes
+    sizes = []
+    h = model.generator.fc(z).reshape(2, -1, 4, 4)
+    for i, block in enumerate(model.generator.blocks):
+        h = block(h, style)
+        if str(i) in model.generator.attention:
+            sizes.append(h.shape[-1])
+    assert sizes == attention
+
+
+def test_every_conv_and_linear_is_spectrally_normalised() -> None:
+    model = create_model("sagan", g_channels=4, d_channels=4, latent_dim=8)
+    for net in (model.generator, model.discriminator):
+        # conditional-BN embeddings are gains of a norm layer, not layers of the network
+        cbn = {id(m) for c in net.modules() if isinstance(c, ConditionalBatchNorm) for m in (c.gain, c.bias)}
+        layers = [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear) and id(m) not in cbn]
+        assert len(layers) > 10
+        for layer in layers:
+            assert parametrize.is_parametrized(layer, "weight"), f"{layer} lacks spectral norm"
+
+
+def test_style_mixture_blends_the_class_embeddings_linearly() -> None:
+    torch.manual_seed(0)
+    cbn = ConditionalBatchNorm(6, 3).eval()
+    nn.init.normal_(cbn.gain.weight)
+    nn.init.normal_(cbn.bias.weight)
+    x = torch.randn(1, 6, 4, 4)
+    a, b = one_hot(torch.tensor([0]), 3), one_hot(torch.tensor([2]), 3)
+    mix = 0.7 * a + 0.3 * b
+    # the output is affine in the style: f(mix) = 0.7 f(a) + 0.3 f(b)
+    assert torch.allclose(cbn(x, mix), 0.7 * cbn(x, a) + 0.3 * cbn(x, b), atol=1e-5)
+    assert not torch.allclose(cbn(x, a), cbn(x, b))
+
+
+def test_mixture_normalisation() -> None:
+    w = normalise_mixture(torch.tensor([[2.0, -1.0, 2.0]]))
+    assert torch.allclose(w, torch.tensor([[0.5, 0.0, 0.5]]))
+
+
+def test_self_attention_starts_as_identity() -> None:
+    attn = SelfAttention(16)
+    x = torch.randn(2, 16, 8, 8)
+    assert torch.equal(attn(x), x)
+    attn.gamma.data.fill_(1.0)
+    assert not torch.allclose(attn(x), x)
+
+
+def test_augmentations_keep_shape_and_pass_gradients() -> None:
+    x = torch.rand(4, 3, 16, 16, requires_grad=True)
+    y = diff_augment(x)
+    assert y.shape == x.shape
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    # translation moves content: the image is the same multiset of pixels plus zeros, shifted
+    torch.manual_seed(1)
+    t = translation(torch.arange(16.0).view(1, 1, 4, 4).repeat(8, 1, 1, 1), ratio=0.25)
+    assert any(not torch.equal(t[i, 0], torch.arange(16.0).view(4, 4)) for i in range(8))
+    c = cutout(torch.ones(8, 3, 16, 16))
+    assert (c == 0).any() and (c == 1).any()
+
+
+def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert train_sagan.main(["--data", str(bundle16), "--out", str(run), "--steps", "2", "--every", "2", *TINY]) == 0
+    ckpt = read_checkpoint(run / "last.ckpt")
+    assert ckpt["step"] == 2 and ckpt["config"]["classes"] == ("astronaut", "chelsea", "coffee")
+    assert (run / "samples_000002.png").is_file() and "val_fd" in (run / "log.txt").read_text()
+    # resuming continues from step 2 to 3 with the saved optimiser and EMA
+    assert train_sagan.main(["--data", str(bundle16), "--out", str(run), "--steps", "3", "--every", "10", *TINY]) == 0
+    ckpt3 = read_checkpoint(run / "last.ckpt")
+    assert ckpt3["step"] == 3
+    assert not torch.equal(ckpt3["ema_state_dict"]["generator.fc.parametrizations.weight.original"],
+                           ckpt["ema_state_dict"]["generator.fc.parametrizations.weight.original"])
+
+    onnx_path = tmp_path / "g.onnx"
+    assert exporters_main(["sagan", "--checkpoint", str(run / "last.ckpt"), "--out", str(onnx_path)]) == 0
+    gen = OnnxGenerator(onnx_path, threads=1)
+    assert gen.classes == ["astronaut", "chelsea", "coffee"] and gen.latent_dim == 8 and gen.resolution == 16
+    # the ONNX generator reproduces the EMA generator for a style mixture
+    model, _ = load_model(run / "last.ckpt")
+    z = gen.latents(3, seed=5)
+    style = gen.mixture({"astronaut": 0.7, "coffee": 0.3})
+    with torch.no_grad():
+        expected = model.generator(torch.from_numpy(z), torch.from_numpy(np.tile(style, (3, 1)))).numpy()
+    assert np.abs(gen.generate(z, style) - expected).max() < 1e-4
+    with pytest.raises(ValueError, match="unknown style"):
+        gen.mixture({"cubism": 1.0})
+
+
+def test_wrong_classes_on_resume_are_refused(bundle16: Path, tmp_path: Path, painting_folder: Path) -> None:
+    run = tmp_path / "run"
+    train_sagan.main(["--data", str(bundle16), "--out", str(run), "--steps", "1", "--every", "5", *TINY])
+    other = tmp_path / "other"
+    (other / "x").mkdir(parents=True)
+    for f in sorted((painting_folder / "chelsea").glob("*.png"))[:4]:
+        (other / "x" / f.name).write_bytes(f.read_bytes())
+    build_bundle(other, tmp_path / "o.npz", size=16)
+    with pytest.raises(ValueError, match="differ from the checkpoint"):
+        train_sagan.main(["--data", str(tmp_path / "o.npz"), "--out", str(run), "--steps", "2", *TINY])
