@@ -21,8 +21,8 @@ from models.checkpoint import file_sha256, load_model
 
 log = logging.getLogger(__name__)
 
-TRAINING_DATA = ("T91 (91 super-resolution training images) + a WikiArt paintings subset (first 40 per style "
-                 "of 7 styles, 224 px); LR by MATLAB-style antialiased bicubic downscale")
+TRAINING_DATA = ("T91 (super-resolution training images) + a WikiArt paintings subset (224 px, 7 styles); "
+                 "LR by MATLAB-style antialiased bicubic downscale")
 LICENSE = "weights: project's own (MIT); trained on research data (T91, WikiArt CC BY-NC-SA)"
 TRACE_SIZE = (32, 32)
 # Parity inputs: deliberately not the traced size, and not square, to exercise the dynamic H/W axes.
@@ -56,6 +56,12 @@ def export_sasr(checkpoint: Path, out: Path, training_data: str = TRAINING_DATA)
         )
     else:
         log.warning("%s has no held-out metrics; exporting without them", checkpoint)
+    data = payload.get("data") or {}
+    if training_data == TRAINING_DATA and data.get("sources"):
+        counts = ", ".join(f"{name} {n}" for name, n in data["sources"].items())
+        training_data = f"{TRAINING_DATA} [bundle images per source: {counts}; 10% held out by path hash]"
+    if payload.get("train_seconds"):
+        extra["training_minutes"] = f"{payload['train_seconds'] / 60:.1f}"
     meta = {"scale": str(scale), **provenance(training_data=training_data, license=LICENSE,
                                               checkpoint_sha256=file_sha256(checkpoint), **extra)}
 

@@ -220,6 +220,8 @@ def main(argv: list[str]) -> int:
         log_line(args.out, f"resumed at step {step}")
 
     sampler = PairSampler(bundle, args.scale, args.crop)
+    # Images per source (bundle class), so the exporter's provenance says what was really used.
+    sources = {c: int((bundle.labels == k).sum()) for k, c in enumerate(bundle.classes)} or {"all": len(bundle)}
     clock = Clock(args.steps, args.minutes)
     metrics: dict[str, float] = state.get("metrics", {}) if state else {}
     n_params = sum(p.numel() for p in model.parameters())
@@ -229,7 +231,7 @@ def main(argv: list[str]) -> int:
     def save() -> None:
         checkpoint(args.out, model, step=step, epoch=0, optim=opt.state_dict(), metrics=metrics,
                    train_seconds=seconds_before + clock.elapsed(),
-                   data={"bundle": str(args.data), "count": len(bundle), "scale": args.scale,
+                   data={"bundle": str(args.data), "count": len(bundle), "scale": args.scale, "sources": sources,
                          "degradation": "MATLAB-style antialiased bicubic, uint8 (models.metrics.degrade)"})
 
     model.train()
