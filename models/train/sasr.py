@@ -141,9 +141,10 @@ class PairSampler:
 
 def upscale(model: nn.Module, lr: np.ndarray) -> np.ndarray:
     """Run the model on one uint8 RGB image; uint8 RGB out (rounded like a saved image)."""
-    x = torch.from_numpy(np.ascontiguousarray(lr)).permute(2, 0, 1)[None].float() / 255.0
+    device = next(model.parameters()).device  # the trainer may run on a GPU; evaluation follows it
+    x = torch.from_numpy(np.ascontiguousarray(lr)).permute(2, 0, 1)[None].float().to(device) / 255.0
     with torch.no_grad():
-        y = model(x)[0].clamp(0, 1)
+        y = model(x)[0].clamp(0, 1).cpu()
     return (y.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
 
 
