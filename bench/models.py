@@ -1,0 +1,91 @@
+"""ONNX Runtime vs PyTorch eager latency for every model of the pack.
+
+    python bench/models.py [--threads 1] [--repeats 20] [--out bench/results/models.json]
+
+Rebuilds each file's PyTorch source (as `python -m exporters verify` does), feeds both the same inputs at
+batch 1 and at the batch the runtime uses, and prints median and p95 milliseconds. Writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+
+from exporters.verify import EXPORTER_OF_KIND, reference_module  # noqa: E402
+from installation.inference.session import create_session, describe_session  # noqa: E402
+from installation.pack import PACK_FILES, pack_path  # noqa: E402
+
+# What each model is asked for in a show: a 64 px generator batch of candidates, one face, one painting...
+BATCHES = {"generator": (1, 8), "upscaler": (1, 4), "encoder": (1, 16), "emotion": (1, 4)}
+
+
+def timings(fn, repeats: int) -> tuple[float, float]:
+    fn()
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1e3)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "models.json")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    rows = []
+    for kind in PACK_FILES:
+        path = pack_path(kind)
+        if not path.is_file():
+            print(f"skip {kind}: {path} missing")
+            continue
+        session = create_session(path, threads=args.threads)
+        meta = describe_session(session)["metadata"]
+        exporter = importlib.import_module(EXPORTER_OF_KIND[kind])
+        module, _ = reference_module(meta, None)
+        names_in = [i.name for i in session.get_inputs()]
+        for batch in BATCHES[kind]:
+            inputs = exporter.random_inputs(meta, batch)
+            feed = {n: t.numpy() for n, t in zip(names_in, inputs)}
+            ort_med, ort_p95 = timings(lambda: session.run(None, feed), args.repeats)
+            row = {"model": path.name, "kind": kind, "batch": batch, "input": [list(t.shape) for t in inputs],
+                   "ort_median_ms": ort_med, "ort_p95_ms": ort_p95}
+            if module is not None:
+                with torch.no_grad():
+                    row["torch_median_ms"], row["torch_p95_ms"] = timings(lambda: module(*inputs), args.repeats)
+            rows.append(row)
+
+    print(f"\n{'model':16s} {'batch':>5s} {'input':>22s} {'ORT med':>9s} {'ORT p95':>9s} {'torch med':>10s} "
+          f"{'torch p95':>10s} {'speed-up':>8s}")
+    for r in rows:
+        t_med = r.get("torch_median_ms", float("nan"))
+        print(f"{r['model']:16s} {r['batch']:5d} {'x'.join(map(str, r['input'][0])):>22s} {r['ort_median_ms']:9.2f} "
+              f"{r['ort_p95_ms']:9.2f} {t_med:10.2f} {r.get('torch_p95_ms', float('nan')):10.2f} "
+              f"{t_med / r['ort_median_ms']:7.2f}x")
+    machine = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+               "cpus": os.cpu_count(), "threads": args.threads, "torch": torch.__version__,
+               "onnxruntime": __import__("onnxruntime").__version__}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2))
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
