@@ -1,0 +1,49 @@
+"""Show-script problems: one :class:`ShowIssue` per error or warning, formatted ``FILE:LINE key.path: message``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+Loc = tuple[str | int, ...]
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """``('cues', 2, 'transition', 'seconds')`` -> ``cues[2].transition.seconds``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass(frozen=True)
+class ShowIssue:
+    """One problem found in a show file. ``line`` is 1-based; ``path`` is a key path such as ``cues[2].duration``."""
+
+    file: str
+    line: int
+    path: str
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        text = f"warning: {self.message}" if self.warning else self.message
+        return f"{where} {self.path}: {text}" if self.path else f"{where}: {text}"
+
+
+def sort_issues(issues: Iterable[ShowIssue]) -> list[ShowIssue]:
+    """Issues in reading order (file, line, path), duplicates removed."""
+    unique = dict.fromkeys(issues)
+    return sorted(unique, key=lambda i: (i.file, i.line, i.path, i.message))
+
+
+class ShowError(Exception):
+    """A show file is invalid. ``issues`` holds every error found (not just the first); ``str()`` is one per line."""
+
+    def __init__(self, issues: Sequence[ShowIssue]) -> None:
+        self.issues: list[ShowIssue] = sort_issues(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))

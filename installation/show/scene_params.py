@@ -1,0 +1,231 @@
+"""Scene parameters: one pydantic model per scene type, kept in a registry keyed by the YAML ``type``.
+
+A scene module registers its parameters with :func:`register_scene`. Paths resolve relative to the show
+file (the loader passes ``context={"base_dir": ...}``). After validation the loader calls
+:meth:`SceneParams.inspect`, where a scene checks what needs the disk (a collection's images).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from installation.show.collection import IMAGE_SUFFIXES, image_readable, scan_collection
+from installation.show.errors import Loc
+from installation.show.fields import Colour, Seconds, Transition, custom_error, describe
+
+
+@dataclass(frozen=True)
+class SceneProblem:
+    """A problem found by :meth:`SceneParams.inspect`; ``loc`` is relative to the scene mapping."""
+
+    loc: Loc
+    message: str
+    warning: bool = False
+
+
+def resolve_path(value: Any, info: ValidationInfo, want: Literal["folder", "file"]) -> Path:
+    """Resolve ``value`` against the show file's folder; it must exist and be a ``want``."""
+    if not isinstance(value, str) or not value.strip():
+        raise custom_error(f"expected a {want} path, got {describe(value)}")
+    base = Path((info.context or {}).get("base_dir") or Path.cwd())
+    path = Path(os.path.normpath(base / Path(value).expanduser()))
+    if want == "folder" and not path.is_dir():
+        if path.exists():
+            raise custom_error(f"'{value}' is a file, not a folder ({path})")
+        raise custom_error(f"folder '{value}' not found (looked for {path})")
+    if want == "file" and not path.is_file():
+        if path.exists():
+            raise custom_error(f"'{value}' is a folder, not a file ({path})")
+        raise custom_error(f"file '{value}' not found (looked for {path})")
+    return path
+
+
+class SceneParams(BaseModel):
+    """Base of every scene's parameters. As a plain base it accepts any keys; scene types forbid unknown ones."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+    def inspect(self) -> list[SceneProblem]:
+        """Checks that need the disk, run once after validation. Default: none."""
+        return []
+
+
+_REGISTRY: dict[str, type[SceneParams]] = {}
+
+
+def register_scene(name: str, params: type[SceneParams]) -> type[SceneParams]:
+    """Make ``type: name`` valid in show scripts, validated by ``params``."""
+    _REGISTRY[name] = params
+    return params
+
+
+def scene_types() -> dict[str, type[SceneParams]]:
+    """Registered scene types, by name."""
+    return dict(_REGISTRY)
+
+
+class SolidParams(SceneParams):
+    """One colour, full screen (blackouts, tests)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["solid"]
+    colour: Colour = (0, 0, 0)
+
+
+class ImageParams(SceneParams):
+    """One still image."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["image"]
+    path: Path
+    fit: Literal["cover", "contain"] = "contain"
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _resolve(cls, value: Any, info: ValidationInfo) -> Path:
+        return resolve_path(value, info, "file")
+
+    def inspect(self) -> list[SceneProblem]:
+        if self.path.suffix.lower() not in IMAGE_SUFFIXES or not image_readable(self.path):
+            return [SceneProblem(("path",), f"not a readable image: {self.path}")]
+        return []
+
+
+GradualOrder = Literal["as_is", "random", "file", "gnn"]
+
+
+def read_order_file(path: Path) -> list[str]:
+    """Image file names, one per line; blank lines and ``#`` comments ignored."""
+    names = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            names.append(name)
+    return names
+
+
+class GradualChangeParams(SceneParams):
+    """A collection revealed one image at a time on a rows x cols grid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["gradual_change"]
+    collection: Path
+    rows: int = Field(14, ge=1, le=100)
+    cols: int = Field(14, ge=1, le=100)
+    order: GradualOrder = "as_is"
+    seed: int = 0
+    order_file: Path | None = None
+    reveal_interval: Seconds = 3.0
+    cell_transition: Transition = Field(
+        default_factory=lambda: Transition(type="dissolve", seconds=2.0, easing="smoothstep"))
+    after_last: Literal["hold", "fade_out", "restart"] = "hold"
+    linger: float = Field(10.0, ge=0)
+    fit: Literal["cover", "contain"] = "cover"
+    gap: int = Field(0, ge=0)
+    min_images: int = Field(1, ge=1)
+
+    _images: list[Path] = PrivateAttr(default_factory=list)
+    _skipped: list[Path] = PrivateAttr(default_factory=list)
+    _order_names: list[str] | None = PrivateAttr(default=None)
+
+    @field_validator("collection", mode="before")
+    @classmethod
+    def _folder(cls, value: Any, info: ValidationInfo) -> Path:
+        return resolve_path(value, info, "folder")
+
+    @field_validator("order_file", mode="before")
+    @classmethod
+    def _order_file(cls, value: Any, info: ValidationInfo) -> Path | None:
+        return None if value is None else resolve_path(value, info, "file")
+
+    @property
+    def images(self) -> list[Path]:
+        """Readable images of the collection in natural name order (filled by :meth:`inspect`)."""
+        return list(self._images)
+
+    @property
+    def skipped(self) -> list[Path]:
+        """Image files of the collection that could not be decoded."""
+        return list(self._skipped)
+
+    @property
+    def order_names(self) -> list[str] | None:
+        """With ``order: file``: the file names in the order file's order."""
+        return None if self._order_names is None else list(self._order_names)
+
+    def inspect(self) -> list[SceneProblem]:
+        problems = []
+        scan = scan_collection(self.collection)
+        self._images, self._skipped = scan.images, scan.skipped
+        if scan.skipped:
+            names = ", ".join(p.name for p in scan.skipped)
+            problems.append(SceneProblem(
+                ("collection",), f"skipped {len(scan.skipped)} unreadable image(s) in {self.collection}: {names}",
+                warning=True))
+        count = len(scan.images)
+        if count < self.min_images:
+            needs = f"the show needs at least {self.min_images}"
+            problems.append(SceneProblem(("collection",), f"folder {self.collection} has {count} images, {needs}"))
+        elif count < self.rows * self.cols:
+            problems.append(SceneProblem(
+                ("collection",), f"the {self.rows}x{self.cols} grid has {self.rows * self.cols} cells "
+                f"but {self.collection} has {count} images", warning=True))
+        if self.order == "file" and self.order_file is None:
+            problems.append(SceneProblem(("order_file",), "required when order is 'file'"))
+        if self.order_file is not None:
+            if self.order != "file":
+                problems.append(SceneProblem(("order_file",), "ignored unless order is 'file'", warning=True))
+            names = read_order_file(self.order_file)
+            known = {p.name for p in scan.images}
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+                problems.append(SceneProblem(
+                    ("order_file",), f"{len(unknown)} name(s) are not readable images in {self.collection}: {shown}"))
+            self._order_names = names
+        return problems
+
+
+def _camera(value: Any) -> int | str:
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return value
+    raise custom_error(f"expected a camera index, a video file or a stream URL, got {describe(value)}")
+
+
+class EmotionMirrorParams(SceneParams):
+    """The emotion mirror (camera -> emotion -> generated painting). Validated loosely until its scene exists."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["emotion_mirror"]
+    camera: Annotated[int | str, BeforeValidator(_camera)] = 0
+
+
+register_scene("gradual_change", GradualChangeParams)
+register_scene("solid", SolidParams)
+register_scene("image", ImageParams)
+register_scene("emotion_mirror", EmotionMirrorParams)

@@ -1,0 +1,198 @@
+"""A YAML loader that remembers where every node came from (in the spirit of Home Assistant's loader).
+
+Mappings load as :class:`NodeDict`, sequences as :class:`NodeList`, strings, integers and floats as
+:class:`NodeStr`, :class:`NodeInt`, :class:`NodeFloat`; each carries ``.line`` (1-based) and ``.file``.
+``true``/``false``/``null`` cannot be subclassed, so every container also keeps the line of each of its
+entries: ``NodeDict.key_lines[key]`` and ``NodeList.item_lines[i]``. Duplicate keys are errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from installation.show.errors import Loc, ShowIssue, format_path
+
+log = logging.getLogger(__name__)
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class NodeStr(str):
+    """A string that knows its line."""
+
+    line: int = 0
+    file: str = ""
+
+
+class NodeInt(int):
+    """An integer that knows its line."""
+
+    line: int = 0
+    file: str = ""
+
+
+class NodeFloat(float):
+    """A float that knows its line."""
+
+    line: int = 0
+    file: str = ""
+
+
+class NodeDict(dict):
+    """A mapping that knows its line and the line of each of its keys."""
+
+    line: int = 0
+    file: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines: dict[str, int] = {}
+
+
+class NodeList(list):
+    """A sequence that knows its line and the line of each item."""
+
+    line: int = 0
+    file: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines: list[int] = []
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+class LineLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` whose nodes carry line numbers; problems are collected in ``self.problems``."""
+
+    def __init__(self, stream: str, file: str = "<string>") -> None:
+        super().__init__(stream)
+        self.file = file
+        # (container, key, line, message): paths are filled in once the whole tree exists
+        self.problems: list[tuple[Any, str | None, int, str]] = []
+
+    def _stamp(self, value: Any, node: Node) -> Any:
+        value.line = _line(node)
+        value.file = self.file
+        return value
+
+    def construct_line_str(self, node: ScalarNode) -> NodeStr:
+        return self._stamp(NodeStr(self.construct_scalar(node)), node)
+
+    def construct_line_int(self, node: ScalarNode) -> NodeInt:
+        return self._stamp(NodeInt(self.construct_yaml_int(node)), node)
+
+    def construct_line_float(self, node: ScalarNode) -> NodeFloat:
+        return self._stamp(NodeFloat(self.construct_yaml_float(node)), node)
+
+    def construct_line_seq(self, node: SequenceNode) -> NodeList:
+        out: NodeList = self._stamp(NodeList(), node)
+        for child in node.value:
+            out.append(self.construct_object(child, deep=True))
+            out.item_lines.append(_line(child))
+        return out
+
+    def construct_line_map(self, node: MappingNode) -> NodeDict:
+        out: NodeDict = self._stamp(NodeDict(), node)
+        seen: dict[str, int] = {}
+        duplicates: list[tuple[str, int, int]] = []
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG or not isinstance(key_node, ScalarNode):
+                continue
+            key = str(key_node.value)
+            if key in seen:
+                duplicates.append((key, _line(key_node), seen[key]))
+            else:
+                seen[key] = _line(key_node)
+        self.flatten_mapping(node)  # `<<: *anchor` merges; later keys override merged ones, which is no duplicate
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append((out, None, _line(key_node), "keys must be plain text, not a list or mapping"))
+                continue
+            # keys are the text as written: `on:` or `1:` stay "on" and "1" instead of YAML 1.1's True and 1
+            key = NodeStr(key_node.value)
+            self._stamp(key, key_node)
+            out[key] = self.construct_object(value_node, deep=True)
+            out.key_lines[key] = _line(key_node)
+        for key, line, first in duplicates:
+            self.problems.append((out, key, line, f"duplicate key '{key}' (first defined at line {first})"))
+        return out
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:str", LineLoader.construct_line_str)
+LineLoader.add_constructor("tag:yaml.org,2002:int", LineLoader.construct_line_int)
+LineLoader.add_constructor("tag:yaml.org,2002:float", LineLoader.construct_line_float)
+LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_line_seq)
+LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_line_map)
+
+
+def _paths(root: Any) -> dict[int, Loc]:
+    """id(container) -> its key path, for every mapping and sequence in the tree."""
+    found: dict[int, Loc] = {}
+    stack: list[tuple[Any, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in found:
+            continue
+        found[id(node)] = loc
+        if isinstance(node, dict):
+            stack.extend((v, (*loc, k)) for k, v in node.items() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, (*loc, i)) for i, v in enumerate(node) if isinstance(v, dict | list))
+    return found
+
+
+def _tab_issues(text: str, file: str) -> list[ShowIssue]:
+    issues = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            issues.append(ShowIssue(file, number, "", "tab used for indentation (YAML needs spaces)"))
+    return issues
+
+
+def _syntax_issue(exc: yaml.YAMLError, text: str, file: str) -> ShowIssue:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or "cannot read this"
+        if "'\\t'" in problem:
+            problem = "tab character where YAML needs spaces"
+        message = f"YAML syntax error: {problem}"
+        if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        return ShowIssue(file, line, "", message)
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        return ShowIssue(file, line, "", f"not a text file: character #x{exc.character:04x} is not allowed in YAML")
+    return ShowIssue(file, 1, "", f"YAML syntax error: {exc}")
+
+
+def load_yaml(text: str, file: str = "<string>") -> tuple[Any, list[ShowIssue]]:
+    """Parse ``text``: returns the tree of Node* objects (or ``None``) and the problems found while reading it.
+
+    Tabs in indentation, syntax errors and duplicate keys come back as issues, never as exceptions.
+    """
+    tabs = _tab_issues(text, file)
+    if tabs:
+        return None, tabs
+    try:
+        loader = LineLoader(text, file)
+        try:
+            root = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        return None, [_syntax_issue(exc, text, file)]
+    paths = _paths(root)
+    issues = []
+    for container, key, line, message in loader.problems:
+        loc = paths.get(id(container), ())
+        issues.append(ShowIssue(file, line, format_path((*loc, key) if key is not None else loc), message))
+    return root, issues
