@@ -1,0 +1,56 @@
+"""GL context backends, one module each with the same shape (:class:`RenderContext`), chosen by name.
+
+    with create_context("headless", (1920, 1080)) as rc:
+        rc.begin_frame(); ...; pixels = rc.read_pixels(); rc.end_frame()
+
+Backend modules are imported only when chosen: the window backend (GLX) and the headless one (EGL)
+must never share a process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from installation.render.context.base import KEYS, QUIT_KEYS, ContextUnavailable, KeyHandler, RenderContext
+
+# name -> "module:class", relative to this package
+BACKENDS = {"headless": "headless:HeadlessContext", "window": "window:WindowContext"}
+
+__all__ = [
+    "BACKENDS",
+    "KEYS",
+    "QUIT_KEYS",
+    "ContextUnavailable",
+    "KeyHandler",
+    "RenderContext",
+    "create_context",
+    "display_available",
+]
+
+
+def display_available() -> bool:
+    """Whether a window could open here (an X11/Wayland display on Linux; assumed elsewhere)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def create_context(
+    backend: str,
+    size: tuple[int, int] = (1920, 1080),
+    *,
+    fullscreen: bool = False,
+    screen: int = 0,
+    vsync: bool = True,
+    title: str = "installation",
+) -> RenderContext:
+    """Create the named backend; raises ValueError for an unknown name and
+    :class:`ContextUnavailable` when this machine cannot give it (no libEGL, no display)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown render backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    module_name, class_name = BACKENDS[backend].split(":")
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    cls = getattr(module, class_name)
+    return cls(size, fullscreen=fullscreen, screen=screen, vsync=vsync, title=title)

@@ -1,0 +1,149 @@
+"""Window backend: a pyglet window (GLX/WGL/Cocoa) with a moderngl context attached to it.
+
+Import this module only in processes that do not also create an EGL context: two GL platforms in one
+process crash on Mesa.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import moderngl
+
+from installation.render.context.base import ContextUnavailable, RenderContext
+
+log = logging.getLogger(__name__)
+
+
+def _pyglet_display(pyglet: Any) -> Any:
+    # pyglet 2.1 renamed pyglet.canvas to pyglet.display; moderngl-window 3.1.1 still uses the old name.
+    module = getattr(pyglet, "display", None)
+    if module is None or not hasattr(module, "get_display"):
+        import pyglet.canvas as module  # type: ignore[no-redef]
+    return module.get_display()
+
+
+def list_screens() -> list[dict[str, int]]:
+    """Screens pyglet sees: index, x, y, width, height (for `--screen N` and `installation doctor`)."""
+    import pyglet
+
+    screens = _pyglet_display(pyglet).get_screens()
+    return [{"index": i, "x": s.x, "y": s.y, "width": s.width, "height": s.height} for i, s in enumerate(screens)]
+
+
+class WindowContext(RenderContext):
+    backend = "window"
+
+    def __init__(
+        self,
+        size: tuple[int, int],
+        *,
+        fullscreen: bool = False,
+        screen: int = 0,
+        vsync: bool = True,
+        title: str = "installation",
+        **_ignored: object,
+    ) -> None:
+        super().__init__()
+        try:
+            import pyglet
+
+            pyglet.options["headless"] = False
+            display = _pyglet_display(pyglet)
+            screens = display.get_screens()
+        except Exception as exc:  # NoSuchDisplayException and friends: say it in one line
+            raise ContextUnavailable(f"no display to open a window on: {exc}") from exc
+        if not 0 <= screen < len(screens):
+            raise ContextUnavailable(f"screen {screen} does not exist; {len(screens)} screen(s) found")
+        target = screens[screen]
+        config = self._config(pyglet, target)
+        kwargs: dict[str, Any] = {"caption": title, "vsync": vsync, "screen": target, "config": config}
+        if fullscreen:
+            kwargs["fullscreen"] = True  # the screen's current mode; no mode switch
+        else:
+            kwargs["width"], kwargs["height"] = int(size[0]), int(size[1])
+        try:
+            self.window = pyglet.window.Window(**kwargs)
+        except Exception as exc:
+            raise ContextUnavailable(f"cannot open a window: {exc}") from exc
+        if fullscreen:
+            self.window.set_mouse_visible(False)
+        self.window.switch_to()
+        self.ctx = moderngl.create_context(require=330)
+        self.size = tuple(self.window.get_framebuffer_size())  # type: ignore[assignment]
+        self.fbo = self.ctx.detect_framebuffer()
+        self._install_handlers(pyglet)
+        log.info(
+            "window %dx%d on screen %d (%s), GL %s",
+            *self.size,
+            screen,
+            "fullscreen" if fullscreen else "windowed",
+            self.ctx.info.get("GL_RENDERER"),
+        )
+
+    @staticmethod
+    def _config(pyglet: Any, screen: Any) -> Any:
+        # Without explicit 8-bit channels Xvfb and some drivers hand out a 16-bit (565) framebuffer.
+        template = pyglet.gl.Config(
+            double_buffer=True,
+            red_size=8,
+            green_size=8,
+            blue_size=8,
+            alpha_size=8,
+            depth_size=0,
+            major_version=3,
+            minor_version=3,
+            forward_compatible=True,
+        )
+        try:
+            return screen.get_best_config(template)
+        except Exception:
+            template.alpha_size = 0
+            try:
+                return screen.get_best_config(template)
+            except Exception as exc:
+                raise ContextUnavailable(f"no 8-bit RGB OpenGL 3.3 framebuffer config: {exc}") from exc
+
+    def _install_handlers(self, pyglet: Any) -> None:
+        key = pyglet.window.key
+        names = {
+            key.ESCAPE: "escape",
+            key.Q: "q",
+            key.SPACE: "space",
+            key.LEFT: "left",
+            key.RIGHT: "right",
+            key.UP: "up",
+            key.DOWN: "down",
+            key.F: "f",
+        }
+        handled = pyglet.event.EVENT_HANDLED
+
+        def on_key_press(symbol: int, modifiers: int) -> bool | None:
+            name = names.get(symbol)
+            if name is None:
+                return None
+            self.emit_key(name)
+            return handled  # keeps pyglet's default Esc handler from closing the window under us
+
+        def on_close() -> bool:
+            self.should_close = True
+            return handled
+
+        self.window.push_handlers(on_key_press=on_key_press, on_close=on_close)
+
+    def begin_frame(self) -> None:
+        self.window.switch_to()
+        self.window.dispatch_events()
+        self.fbo.use()
+        self.ctx.viewport = (0, 0, *self.size)
+
+    def end_frame(self) -> None:
+        self.window.flip()
+
+    def close(self) -> None:
+        if getattr(self, "window", None) is None:
+            return
+        self.ctx.release()
+        self.window.close()
+        self.window = None
