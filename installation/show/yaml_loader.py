@@ -164,6 +164,12 @@ def _syntax_issue(exc: yaml.YAMLError, text: str, file: str) -> ShowIssue:
         problem = exc.problem or "cannot read this"
         if "'\\t'" in problem:
             problem = "tab character where YAML needs spaces"
+        if problem.startswith("expected <block end>") and exc.context_mark is not None:
+            block = exc.context_mark.line + 1
+            return ShowIssue(file, line, "", "YAML syntax error: indentation does not line up with the lines above "
+                             f"(the block that starts at line {block})")
+        if problem == "mapping values are not allowed here":
+            problem += " (a ':' inside a value? put the value in quotes)"
         message = f"YAML syntax error: {problem}"
         if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
             message += f" ({exc.context} at line {exc.context_mark.line + 1})"
