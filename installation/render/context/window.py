@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 import moderngl
+import numpy as np
 
 from installation.render.context.base import ContextUnavailable, RenderContext
 
@@ -73,6 +74,8 @@ class WindowContext(RenderContext):
         self.ctx = moderngl.create_context(require=330)
         self.size = tuple(self.window.get_framebuffer_size())  # type: ignore[assignment]
         self.fbo = self.ctx.detect_framebuffer()
+        self._capture: moderngl.Framebuffer | None = None
+        self._capture_texture: moderngl.Texture | None = None
         self._install_handlers(pyglet)
         log.info(
             "window %dx%d on screen %d (%s), GL %s",
@@ -132,6 +135,18 @@ class WindowContext(RenderContext):
 
         self.window.push_handlers(on_key_press=on_key_press, on_close=on_close)
 
+    def read_pixels(self) -> np.ndarray:
+        """The back buffer just drawn (call before ``end_frame()``), (H, W, 3) RGB top row first."""
+        # Reading the default framebuffer through moderngl selects GL_COLOR_ATTACHMENT0, which is an
+        # invalid read buffer there; blit it into an offscreen framebuffer and read that instead.
+        if self._capture is None:
+            self._capture_texture = self.ctx.texture(self.size, 4)
+            self._capture = self.ctx.framebuffer([self._capture_texture])
+        self.ctx.copy_framebuffer(self._capture, self.fbo)
+        w, h = self.size
+        data = self._capture.read(viewport=(0, 0, w, h), components=3, alignment=1)
+        return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
+
     def begin_frame(self) -> None:
         self.window.switch_to()
         self.window.dispatch_events()
@@ -144,6 +159,9 @@ class WindowContext(RenderContext):
     def close(self) -> None:
         if getattr(self, "window", None) is None:
             return
+        if self._capture is not None:
+            self._capture.release()
+            self._capture_texture.release()
         self.ctx.release()
         self.window.close()
         self.window = None
