@@ -15,7 +15,31 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     doctor = sub.add_parser("doctor", help="report ONNX Runtime providers and whether the model pack loads")
     doctor.add_argument("--models", default=None, help="model folder (default: the bundled pack)")
+    validate = sub.add_parser("validate", help="check show scripts; every error as FILE:LINE key.path: message")
+    validate.add_argument("shows", nargs="+", metavar="SHOW", help="show script(s) (.yaml)")
     return parser
+
+
+def run_validate(paths: list[str]) -> int:
+    """``installation validate``: "ok: FILE (N cues)" per valid show; errors on stderr; exit 2 if any is invalid."""
+    from installation.show import check_show
+
+    status = 0
+    for path in paths:
+        try:
+            report = check_show(path)
+        except Exception as exc:  # a bug of ours must still not print a traceback to an operator
+            logging.getLogger(__name__).debug("validate %s", path, exc_info=True)
+            print(f"{path}:1: internal error while checking this file: {exc!r}", file=sys.stderr)
+            status = EXIT_USER_ERROR
+            continue
+        for issue in report.warnings + report.errors:
+            print(issue, file=sys.stderr)
+        if report.ok and report.show is not None:
+            print(f"ok: {path} ({len(report.show.cues)} cue{'s' if len(report.show.cues) != 1 else ''})")
+        else:
+            status = EXIT_USER_ERROR
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         from installation.doctor import run_doctor
 
         return run_doctor(args.models)
+    if args.command == "validate":
+        return run_validate(args.shows)
     return EXIT_USER_ERROR
 
 
