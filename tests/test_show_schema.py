@@ -357,21 +357,31 @@ def test_a_scene_module_can_register_its_parameters(base: Path) -> None:
         _REGISTRY.pop("starfield")
 
 
-def _copy_show_with_assets(tmp_path: Path, name: str) -> Path:
-    """The example show in a copy of the repository layout whose assets are generated here."""
-    (tmp_path / "shows").mkdir()
-    shutil.copy(REPO / "shows" / name, tmp_path / "shows" / name)
-    write_pictures(tmp_path / "assets" / "collections" / "demo", 196, size=8)
-    write_pictures(tmp_path / "assets" / "stills", 1)
-    (tmp_path / "assets" / "stills" / "img1.png").rename(tmp_path / "assets" / "stills" / "title.png")
-    return tmp_path / "shows" / name
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository layout (shows/, assets/) whose assets are generated here."""
+    root = tmp_path_factory.mktemp("layout")
+    (root / "shows").mkdir()
+    write_pictures(root / "assets" / "collections" / "demo", 196, size=8)
+    write_pictures(root / "assets" / "stills", 1)
+    (root / "assets" / "stills" / "img1.png").rename(root / "assets" / "stills" / "title.png")
+    return root
 
 
 @pytest.mark.parametrize("name", ["gradual_change.yaml", "blackout_and_still.yaml"])
-def test_example_shows_validate(tmp_path: Path, name: str) -> None:
-    report = check_show(_copy_show_with_assets(tmp_path, name))
+def test_example_shows_validate(layout: Path, name: str) -> None:
+    shutil.copy(REPO / "shows" / name, layout / "shows" / name)
+    report = check_show(layout / "shows" / name)
     assert [str(e) for e in report.errors] == [] and report.warnings == []
     assert report.show is not None
+
+
+def test_the_documented_first_show_validates(layout: Path) -> None:
+    doc = (REPO / "docs" / "show-scripts.md").read_text()
+    first = doc.split("## A first show", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (layout / "shows" / "first.yaml").write_text(first)
+    report = check_show(layout / "shows" / "first.yaml")
+    assert [str(e) for e in report.errors] == [] and report.warnings == []
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "shows").glob("*.yaml")), ids=lambda p: p.name)
