@@ -391,3 +391,10 @@ def test_repository_shows_validate_where_their_assets_exist(path: Path) -> None:
     if missing:
         pytest.skip(f"assets not generated yet: {missing[0]}")
     assert [str(e) for e in report.errors] == []
+
+
+def test_infinite_numbers_are_rejected(base: Path) -> None:
+    assert errors("version: 1\ncues:\n  - {scene: solid, duration: .inf}\n", base) == [
+        "show.yaml:3 cues[0].duration: expected a finite number, got inf"]
+    assert errors("version: 1\ncues:\n  - {scene: solid, duration: 1e400}\n", base) == [
+        "show.yaml:3 cues[0].duration: expected a finite number, got '1e400'"]

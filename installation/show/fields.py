@@ -83,7 +83,7 @@ Seconds = Annotated[float, Field(gt=0)]
 class StrictModel(BaseModel):
     """Base of every show model: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Transition(StrictModel):

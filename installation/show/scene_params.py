@@ -57,7 +57,7 @@ def resolve_path(value: Any, info: ValidationInfo, want: Literal["folder", "file
 class SceneParams(BaseModel):
     """Base of every scene's parameters. As a plain base it accepts any keys; scene types forbid unknown ones."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     type: str
 
@@ -88,7 +88,7 @@ def scene_types() -> dict[str, type[SceneParams]]:
 class SolidParams(SceneParams):
     """One colour, full screen (blackouts, tests)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: Literal["solid"]
     colour: Colour = (0, 0, 0)
@@ -97,7 +97,7 @@ class SolidParams(SceneParams):
 class ImageParams(SceneParams):
     """One still image."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: Literal["image"]
     path: Path
@@ -130,7 +130,7 @@ def read_order_file(path: Path) -> list[str]:
 class GradualChangeParams(SceneParams):
     """A collection revealed one image at a time on a rows x cols grid."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: Literal["gradual_change"]
     collection: Path
@@ -219,7 +219,7 @@ def _camera(value: Any) -> int | str:
 class EmotionMirrorParams(SceneParams):
     """The emotion mirror (camera -> emotion -> generated painting). Validated loosely until its scene exists."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     type: Literal["emotion_mirror"]
     camera: Annotated[int | str, BeforeValidator(_camera)] = 0
