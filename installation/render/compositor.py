@@ -133,6 +133,8 @@ class GridCompositor:
         self._vao = ctx.vertex_array(
             self._program,
             [(self._quad, "2f", "in_corner"), (self._instances, _INSTANCE_FORMAT, *_INSTANCE_ATTRS)],
+            # A cell shader that ignores an attribute (the compiler drops it) must still bind the rest.
+            skip_errors=True,
         )
         self._blit_program = load_program(ctx, "blit")
         self._blit_vao = ctx.vertex_array(self._blit_program, [])
@@ -284,11 +286,12 @@ class GridCompositor:
         """Images still decoding or uploading."""
         return sum(1 for _, change in self._by_serial.values() if change.pending)
 
-    def flush_uploads(self) -> None:
-        """Decode, upload and bake everything scheduled so far, now (offline renders, benchmarks)."""
+    def flush_uploads(self, t: float = 0.0) -> None:
+        """Decode, upload and bake everything scheduled so far, now (offline renders, benchmarks).
+        Changes scheduled with ``start_time=None`` start at ``t``."""
         for index, change in list(self._by_serial.values()):
             if change.pending:
-                self._complete(index, change)
+                self._complete(index, change, t)
 
     def _advance_uploads(self, t: float) -> None:
         for token, pixels in self._loader.poll():
@@ -304,7 +307,7 @@ class GridCompositor:
         # Changes due by t are finished now, whatever the slices did: frames depend on t only.
         for index, change in list(self._by_serial.values()):
             if change.pending and change.start is not None and change.start <= t:
-                self._complete(index, change)
+                self._complete(index, change, t)
         for serial, texture in self._uploader.pump():
             entry = self._by_serial.get(serial)
             if entry is None:
@@ -312,7 +315,7 @@ class GridCompositor:
                 continue
             self._bake(entry[0], entry[1], texture, t)
 
-    def _complete(self, index: int, change: _Change) -> None:
+    def _complete(self, index: int, change: _Change, t: float) -> None:
         if change.token is not None:
             self._by_token.pop(change.token, None)
             pixels = self._loader.wait(change.token)
@@ -323,9 +326,9 @@ class GridCompositor:
             self._uploader.push(change.serial, pixels)
         texture = self._uploader.finish(change.serial)
         if texture is not None:
-            self._bake(index, change, texture, change.start)
+            self._bake(index, change, texture, t)
 
-    def _bake(self, index: int, change: _Change, staging: moderngl.Texture, t: float | None) -> None:
+    def _bake(self, index: int, change: _Change, staging: moderngl.Texture, t: float) -> None:
         layer = self._alloc_layer()
         self._post.apply(staging, self._bake_fbo)
         # GPU to GPU through a pixel buffer: moderngl 5 cannot attach an array layer to a framebuffer.
@@ -337,7 +340,7 @@ class GridCompositor:
         change.pending = False
         self.stats["bakes"] += 1
         if change.start is None:
-            change.start = t if t is not None else 0.0
+            change.start = t
             self._history[index].sort(key=_Change.sort_key)
 
     def _drop(self, index: int, change: _Change) -> None:
