@@ -40,7 +40,7 @@ def test_transition_progress_is_eased_and_reports_the_outgoing_cue() -> None:
     assert into_b.transition_progress == pytest.approx(0.5)
     assert into_b.previous_id == "a" and into_b.previous_time_in_cue == pytest.approx(10.5)
     quarter = timeline.at(10.25)
-    assert quarter.transition_progress == pytest.approx(ease("ease_in_out", 0.25)) == pytest.approx(0.125)
+    assert quarter.transition_progress == pytest.approx(ease("ease_in_out", 0.25)) == pytest.approx(0.0625)
     done = timeline.at(11.0)
     assert done.transition_progress == 1.0 and not done.in_transition and done.previous_index is None
     cut = timeline.at(15.0)
@@ -49,7 +49,7 @@ def test_transition_progress_is_eased_and_reports_the_outgoing_cue() -> None:
 
 def test_easing_curves() -> None:
     assert [ease(name, 0.5) for name in ("linear", "ease_in", "ease_out", "ease_in_out", "smoothstep")] == [
-        0.5, 0.25, 0.75, 0.5, 0.5]
+        0.5, 0.125, 0.875, 0.5, 0.5]  # cubic in/out: the same curves the cells use (installation.easing)
     assert ease("smoothstep", -1) == 0.0 and ease("ease_in", 2) == 1.0
 
 

@@ -1,53 +1,5 @@
-"""Easing curves evaluated on the CPU (float64, vectorised): the shader receives eased progress."""
+"""Easing curves for the renderer: the shared implementation lives in :mod:`installation.easing`."""
 
-from __future__ import annotations
+from installation.easing import EASINGS, EasingFn, check_easing, ease
 
-from collections.abc import Callable
-
-import numpy as np
-
-EasingFn = Callable[[np.ndarray], np.ndarray]
-
-
-def _linear(p: np.ndarray) -> np.ndarray:
-    return p
-
-
-def _ease_in(p: np.ndarray) -> np.ndarray:
-    return p * p * p
-
-
-def _ease_out(p: np.ndarray) -> np.ndarray:
-    q = 1.0 - p
-    return 1.0 - q * q * q
-
-
-def _ease_in_out(p: np.ndarray) -> np.ndarray:
-    q = -2.0 * p + 2.0
-    return np.where(p < 0.5, 4.0 * p * p * p, 1.0 - q * q * q / 2.0)
-
-
-def _smoothstep(p: np.ndarray) -> np.ndarray:
-    return p * p * (3.0 - 2.0 * p)
-
-
-EASINGS: dict[str, EasingFn] = {
-    "linear": _linear,
-    "ease_in": _ease_in,
-    "ease_out": _ease_out,
-    "ease_in_out": _ease_in_out,
-    "smoothstep": _smoothstep,
-}
-
-
-def check_easing(name: str) -> str:
-    """Return ``name`` if it is an easing, else raise ValueError listing the valid ones."""
-    if name not in EASINGS:
-        raise ValueError(f"unknown easing {name!r}; expected one of {', '.join(EASINGS)}")
-    return name
-
-
-def ease(name: str, progress: float | np.ndarray) -> np.ndarray:
-    """Eased progress: input clipped to [0, 1]; every curve maps 0 -> 0 and 1 -> 1 exactly."""
-    p = np.clip(np.asarray(progress, dtype=np.float64), 0.0, 1.0)
-    return EASINGS[check_easing(name)](p)
+__all__ = ["EASINGS", "EasingFn", "check_easing", "ease"]

@@ -8,7 +8,7 @@ Typical use::
     playhead.cue.scene                               # the scene's validated parameters
 """
 
-from installation.show.easing import EASINGS, ease
+from installation.easing import EASINGS, ease
 from installation.show.errors import ShowError, ShowIssue
 from installation.show.fields import Transition, colour_floats
 from installation.show.load import ShowReport, check_show, check_text, load_show, load_show_text

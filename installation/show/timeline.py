@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from installation.show.easing import ease
+from installation.easing import ease
 from installation.show.fields import Transition
 from installation.show.schema import Cue, Show
 
