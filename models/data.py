@@ -30,8 +30,13 @@ def heldout(relpath: str, percent: int) -> bool:
     return int(hashlib.sha1(relpath.encode()).hexdigest()[:8], 16) % 100 < percent
 
 
-def _fit_square(img: np.ndarray, size: int) -> np.ndarray:
-    interp = cv2.INTER_AREA if min(img.shape[:2]) >= size else cv2.INTER_CUBIC
+INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA}
+
+
+def _fit_square(img: np.ndarray, size: int, upscale: str = "cubic") -> np.ndarray:
+    """Area averaging when shrinking; ``upscale`` when enlarging (match what the model will see at run
+    time: fer's faces are enlarged bilinearly, 48 -> 64)."""
+    interp = cv2.INTER_AREA if min(img.shape[:2]) >= size else INTERPOLATIONS[upscale]
     return cv2.resize(img, (size, size), interpolation=interp)
 
 
@@ -45,6 +50,7 @@ def build_bundle(
     per_class: int | None = None,
     fmt: str = ".jpg",
     quality: int = 95,
+    upscale: str = "cubic",
 ) -> dict:
     """Encode every image under ``src`` (one folder per class, or a flat folder with no classes).
 
@@ -68,7 +74,7 @@ def build_bundle(
                 skipped.append(path.name)
                 continue
             if size:
-                img = _fit_square(img, size)
+                img = _fit_square(img, size, upscale)
             ok, enc = cv2.imencode(fmt, img, params)
             if not ok:
                 skipped.append(path.name)
@@ -87,6 +93,7 @@ def build_bundle(
         "source": str(src),
         "size": size,
         "gray": gray,
+        "upscale": upscale,
         "heldout_percent": heldout_percent,
         "count": len(blobs),
         "heldout": int(sum(splits)),
@@ -169,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--heldout-percent", type=int, default=10)
     p.add_argument("--per-class", type=int, default=None, help="take at most this many per class")
     p.add_argument("--png", action="store_true", help="lossless PNG instead of JPEG q95")
+    p.add_argument("--upscale", choices=sorted(INTERPOLATIONS), default="cubic",
+                   help="interpolation when an image is smaller than --size (linear for FER faces, as fer does)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     if not args.src.is_dir():
@@ -176,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     info = build_bundle(
         args.src, args.out, size=args.size, gray=args.gray, heldout_percent=args.heldout_percent,
-        per_class=args.per_class, fmt=".png" if args.png else ".jpg",
+        per_class=args.per_class, fmt=".png" if args.png else ".jpg", upscale=args.upscale,
     )
     mb = args.out.stat().st_size / 1e6
     print(f"wrote {args.out} ({mb:.1f} MB): {info['count']} images, {info['heldout']} held out")
