@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
+from pathlib import Path
 
 KINDS = {
     "sagan": "exporters.sagan",
@@ -30,10 +31,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=module.run)
     from exporters import verify
 
+    p = sub.add_parser("slim", help="copy a checkpoint without optimiser/RNG state (EMA weights kept)")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=run_slim)
+
     p = sub.add_parser("verify", help=verify.__doc__.strip().splitlines()[0])
     verify.add_arguments(p)
     p.set_defaults(handler=verify.run)
     return parser
+
+
+def run_slim(args: argparse.Namespace) -> int:
+    from exporters.checkpoints import slim_checkpoint
+
+    out = slim_checkpoint(args.checkpoint, args.out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, from {args.checkpoint.stat().st_size / 1e6:.2f} MB)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,11 +31,17 @@ def find_checkpoint(sha256: str, extra: Path | None = None) -> Path | None:
 
 
 def slim_checkpoint(src: Path, dst: Path) -> Path:
-    """Keep what export needs (name, config, weights, EMA weights, metrics, data) and drop optimiser and
-    RNG state: a few MB instead of three times that."""
+    """Keep what export needs (name, config, weights, metrics, data) and drop optimiser and RNG state.
+    Where the checkpoint has EMA weights they become the weights, so the slim file is a third the size.
+    Export the pack from the slim copy: the ONNX file then records the hash of the file that ships."""
     payload: dict[str, Any] = read_checkpoint(src)
-    keep = {k: payload[k] for k in ("format", "model_name", "config", "state_dict", "ema_state_dict", "step",
-                                    "metrics", "data") if k in payload}
+    keep = {k: payload[k] for k in ("format", "model_name", "config", "state_dict", "step", "metrics", "data",
+                                    "train_seconds", "images_per_source") if k in payload}
+    if payload.get("ema_state_dict"):
+        keep["state_dict"] = payload["ema_state_dict"]
+    keep["slimmed_from"] = {"sha256": file_sha256(src), "step": payload.get("step")}
     dst.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(keep, dst)
+    tmp = dst.with_suffix(dst.suffix + ".tmp")
+    torch.save(keep, tmp)
+    tmp.replace(dst)
     return dst

@@ -126,6 +126,15 @@ def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> No
     with pytest.raises(ValueError, match="unknown style"):
         gen.mixture({"cubism": 1.0})
 
+    # a slim copy drops optimiser/RNG state, keeps the EMA generator as its weights, and verifies by hash
+    slim = tmp_path / "pack" / "sagan.ckpt"
+    assert exporters_main(["slim", str(run / "last.ckpt"), "--out", str(slim)]) == 0
+    assert slim.stat().st_size < (run / "last.ckpt").stat().st_size
+    slim_model, payload = load_model(slim)
+    assert "optim" not in payload and "rng" not in payload
+    for name, value in model.generator.state_dict().items():
+        assert torch.equal(slim_model.generator.state_dict()[name], value), name
+
 
 def test_wrong_classes_on_resume_are_refused(bundle16: Path, tmp_path: Path, painting_folder: Path) -> None:
     run = tmp_path / "run"
