@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from installation.show import Show
 
 EXIT_USER_ERROR = 2
 
@@ -13,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="installation", description="Exhibition runtime for generative art.")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    doctor = sub.add_parser("doctor", help="report ONNX Runtime providers and whether the model pack loads")
+    doctor = sub.add_parser("doctor", help="GL, displays, cameras, ONNX Runtime, and whether the model pack loads")
     doctor.add_argument("--models", default=None, help="model folder (default: the bundled pack)")
     validate = sub.add_parser("validate", help="check show scripts; every error as FILE:LINE key.path: message")
     validate.add_argument("shows", nargs="+", metavar="SHOW", help="show script(s) (.yaml)")
@@ -25,13 +31,158 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--mix", type=float, default=0.3, help="share of paintings that blend two styles")
     gen.add_argument("--models", default=None, help="model folder (default: the bundled pack)")
     gen.add_argument("--no-upscale", action="store_true", help="keep the generator's resolution")
+    run = sub.add_parser("run", help="play a show (full-screen); with no display, render it to a video file instead")
+    run.add_argument("show", nargs="?", default=None, metavar="SHOW",
+                     help="show script (default: shows/gradual_change.yaml, the show that needs no camera)")
+    run.add_argument("--screen", type=int, default=None, help="monitor index (default: the show's display.screen)")
+    run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    run.add_argument("--size", default=None, metavar="WxH", help="window / render size (default: the show's)")
+    run.add_argument("--seconds", type=float, default=None, help="quit after this many seconds of show time")
+    run.add_argument("--out", default=None, help="where the no-display fallback writes (default: renders/SHOW.mp4)")
+    render = sub.add_parser("render", help="render a show offline (headless EGL, deterministic) to .mp4/.avi/PNGs")
+    render.add_argument("show", metavar="SHOW")
+    render.add_argument("--out", required=True, help="FILE.mp4, FILE.avi, or a folder for PNG frames")
+    render.add_argument("--seconds", type=float, default=10.0, help="length in show seconds (default 10)")
+    render.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    render.add_argument("--size", default=None, metavar="WxH", help="default: the show's display.size or 1280x720")
+    render.add_argument("--start", type=float, default=0.0, help="show time of the first frame (default 0)")
     return parser
+
+
+class UserError(Exception):
+    """A mistake the operator can fix: printed as one line, exit 2."""
+
+
+def parse_size_arg(text: str | None) -> tuple[int, int] | None:
+    """``"1280x720"`` -> ``(1280, 720)``; None stays None."""
+    if text is None:
+        return None
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts) or min(int(p) for p in parts) <= 0:
+        raise UserError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720")
+    return int(parts[0]), int(parts[1])
+
+
+def default_show() -> Path:
+    """The show ``installation run`` plays with no argument (needs no camera)."""
+    return Path(__file__).resolve().parents[1] / "shows" / "gradual_change.yaml"
+
+
+def load_show_or_report(path: str | Path) -> Show | None:
+    """The valid show, or None after printing its problems (FILE:LINE key.path: message) to stderr."""
+    from installation.show import check_show
+
+    try:
+        report = check_show(path)
+    except Exception as exc:  # a bug of ours must still not print a traceback to an operator
+        logging.getLogger(__name__).debug("check %s", path, exc_info=True)
+        print(f"{path}:1: internal error while checking this file: {exc!r}", file=sys.stderr)
+        return None
+    for issue in report.warnings + report.errors:
+        print(issue, file=sys.stderr)
+    return report.show if report.ok else None
+
+
+def _positive(name: str, value: float | None, allow_zero: bool = False) -> None:
+    if value is not None and (not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero)):
+        raise UserError(f"{name} {value}: must be {'>= 0' if allow_zero else '> 0'}")
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """``installation render``: offline, headless, deterministic; one line per problem, exit 2."""
+    from installation.offline import DEFAULT_SIZE, render_show
+    from installation.render import ContextUnavailable
+    from installation.video import VideoError
+
+    try:
+        size = parse_size_arg(args.size)
+        _positive("--seconds", args.seconds)
+        _positive("--fps", args.fps)
+        _positive("--start", args.start, allow_zero=True)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    show = load_show_or_report(args.show)
+    if show is None:
+        return EXIT_USER_ERROR
+    size = size or (tuple(show.display.size) if show.display.size else DEFAULT_SIZE)
+    try:
+        result = render_show(show, args.out, seconds=args.seconds, fps=args.fps, size=size, start=args.start)
+    except (VideoError, ContextUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    w, h = result.size
+    print(f"wrote {result.out} ({result.frames} frames, {w}x{h}, {result.fps:g} fps, "
+          f"show time {args.start:g}..{args.start + result.frames / result.fps:g} s)")
+    return 0
+
+
+def _fallback(args: argparse.Namespace, show_path: Path, show: Show, size: tuple[int, int] | None, why: str) -> int:
+    """No window here: say so in one line and render the show to a video file instead."""
+    from installation.offline import DEFAULT_SIZE, FALLBACK_SECONDS, pass_length
+
+    out = Path(args.out) if args.out else Path("renders") / f"{show_path.stem}.mp4"
+    size = size or DEFAULT_SIZE
+    if args.seconds is not None:
+        seconds, length = args.seconds, f"{args.seconds:g} s as asked"
+    elif (one_pass := pass_length(show)) is not None:
+        seconds, length = one_pass, f"one pass of the show, {one_pass:g} s"
+    else:
+        seconds, length = FALLBACK_SECONDS, f"{FALLBACK_SECONDS:g} s: the show has no fixed end"
+    print(f"{why}: rendering {show_path} headless to {out} instead ({length}, {size[0]}x{size[1]}, 30 fps)",
+          flush=True)
+    argv = ["render", str(show_path), "--out", str(out), "--seconds", repr(seconds), "--fps", "30",
+            "--size", f"{size[0]}x{size[1]}"]
+    if "installation.render.context.window" in sys.modules:
+        # pyglet already touched GLX in this process; EGL must not join it: render in a child process.
+        import subprocess
+
+        return subprocess.run([sys.executable, "-m", "installation.cli", *argv], check=False).returncode
+    return main(argv)
+
+
+def run_play(args: argparse.Namespace) -> int:
+    """``installation run``: a window on the chosen screen; no display -> a video file (see :func:`_fallback`)."""
+    from installation.render import ContextUnavailable, create_context, display_available
+
+    try:
+        size = parse_size_arg(args.size)
+        _positive("--seconds", args.seconds)
+        if args.screen is not None and args.screen < 0:
+            raise UserError(f"--screen {args.screen}: must be >= 0")
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    show_path = Path(args.show) if args.show else default_show()
+    show = load_show_or_report(show_path)
+    if show is None:
+        return EXIT_USER_ERROR
+    size = size or (tuple(show.display.size) if show.display.size else None)
+    if not display_available():
+        return _fallback(args, show_path, show, size, "no display (DISPLAY and WAYLAND_DISPLAY are not set)")
+    fullscreen = show.display.fullscreen and not args.windowed
+    screen = show.display.screen if args.screen is None else args.screen
+    try:
+        rc = create_context("window", size or (1280, 720), fullscreen=fullscreen, screen=screen,
+                            vsync=show.display.vsync, title=show.name or show_path.stem)
+    except ContextUnavailable as exc:
+        return _fallback(args, show_path, show, size, f"no window ({exc})")
+    from installation.player import Player, RealClock, run_loop
+
+    player = Player(show, rc.ctx, rc.size)
+    try:
+        frames = run_loop(rc, player, RealClock(), seconds=args.seconds)
+    except KeyboardInterrupt:
+        frames = -1
+    finally:
+        player.release()
+        rc.close()
+    logging.getLogger(__name__).info("stopped after %s frames", frames if frames >= 0 else "some")
+    return 0
 
 
 def run_generate(args: argparse.Namespace) -> int:
     """``installation generate``: PNGs + manifest; bad models or styles are one line and exit 2."""
-    from pathlib import Path
-
     from installation.generate import generate_collection
     from installation.inference.contract import ModelContractError
     from installation.inference.generator import Generator, Upscaler
@@ -85,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_validate(args.shows)
     if args.command == "generate":
         return run_generate(args)
+    if args.command == "render":
+        return run_render(args)
+    if args.command == "run":
+        return run_play(args)
     return EXIT_USER_ERROR
 
 

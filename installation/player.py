@@ -1,0 +1,247 @@
+"""The render loop the runtime owns: show time -> timeline playhead -> scenes -> one picture per frame.
+
+    player = Player(show, rc.ctx, rc.size)
+    run_loop(rc, player, RealClock())                 # a window: wall time, pausable
+    render_frames(rc, player, FixedClock(30), 300, writer.write)   # offline: t = start + i / fps
+
+Per frame the current scene (and, during a cue transition, the outgoing one) renders; outside transitions
+the current scene draws straight into the target, during one both draw into their own pictures and the
+renderer's transition shaders mix them. Both clocks feed the same :meth:`Player.frame`, so a show at a
+fixed dt gives the same frames every time. Keys: Esc/q quit (the context handles them), space pauses
+(show time stops), left/right step cues, ``f`` toggles the status overlay.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import moderngl
+import numpy as np
+
+from installation.render import FrameStats, RenderContext, TextOverlay, Transition, parse_color
+from installation.render.color import to_unit
+from installation.scenes import Scene, SceneEnv, create_scene, post_settings
+from installation.scenes.mix import SceneMixer, SceneSlot
+from installation.show import Playhead, Show, Timeline
+from installation.show import Transition as ShowTransition
+
+log = logging.getLogger(__name__)
+
+
+class FixedClock:
+    """Offline time: frame ``i`` is at ``start + i / fps``, whatever the wall clock does."""
+
+    def __init__(self, fps: float, start: float = 0.0) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps {fps}: must be > 0")
+        self.fps, self.start, self.frame = float(fps), float(start), 0
+        self.paused = False  # offline renders have no operator; kept for the common interface
+
+    def tick(self) -> tuple[float, float]:
+        t = self.start + self.frame / self.fps
+        self.frame += 1
+        return t, (0.0 if self.frame == 1 else 1.0 / self.fps)
+
+
+class RealClock:
+    """Live time: show time advances with the wall clock except while paused (long stalls count as
+    ``max_step`` so a hiccup does not skip half a cue)."""
+
+    def __init__(self, now: Callable[[], float] = time.perf_counter, max_step: float = 0.5) -> None:
+        self.now, self.max_step = now, max_step
+        self.t, self._last, self.paused = 0.0, None, False
+
+    def tick(self) -> tuple[float, float]:
+        real = self.now()
+        dt = 0.0 if self._last is None or self.paused else min(self.max_step, max(0.0, real - self._last))
+        self._last = real
+        self.t += dt
+        return self.t, dt
+
+
+@dataclass
+class _Live:
+    """A scene instance for one cue start (``occurrence``)."""
+
+    scene: Scene
+    index: int
+    slot: SceneSlot | None = None
+    marked_done: bool = False
+
+
+def scene_transition(spec: ShowTransition) -> Transition:
+    """A cue's transition as the renderer's :class:`Transition` (progress is eased by the timeline)."""
+    options = {"direction": spec.direction} if spec.type == "wipe" else {}
+    return Transition(spec.type, spec.duration, "linear", options)
+
+
+class Player:
+    """Owns the timeline and the live scenes; :meth:`frame` draws show time ``t`` into a framebuffer."""
+
+    def __init__(
+        self, show: Show, ctx: moderngl.Context, size: tuple[int, int], stats: FrameStats | None = None
+    ) -> None:
+        self.show, self.ctx, self.size = show, ctx, (int(size[0]), int(size[1]))
+        self.timeline = Timeline(show)
+        self.background = parse_color(tuple(show.display.background))
+        self.stats = stats or FrameStats()
+        self.t = 0.0
+        self.paused = False
+        self.overlay_visible = False
+        self.playhead: Playhead | None = None
+        self._live: dict[int, _Live] = {}
+        self._mixer: SceneMixer | None = None
+        self._overlay: TextOverlay | None = None
+        self._blank: SceneSlot | None = None
+
+    # ---- scenes --------------------------------------------------------------------------------------
+
+    def _scene(self, occurrence: int, index: int) -> _Live:
+        live = self._live.get(occurrence)
+        if live is None or live.index != index:
+            if live is not None:
+                self._drop(occurrence)
+            cue = self.show.cues[index]
+            env = SceneEnv(self.ctx, self.size, self.background, post_settings(cue.post), occurrence, cue.id or "")
+            live = self._live[occurrence] = _Live(create_scene(cue.scene, env), index)
+            log.info("cue %s (%d/%d) starts", cue.id, index + 1, len(self.show.cues))
+        return live
+
+    def _drop(self, occurrence: int) -> None:
+        live = self._live.pop(occurrence)
+        live.scene.release()
+        if live.slot is not None:
+            live.slot.release()
+
+    def _settle(self, t: float, dt: float) -> tuple[Playhead, _Live, _Live | None]:
+        """The playhead at ``t`` with its scenes advanced; a finished ``until: done`` scene ends its cue."""
+        for _ in range(8):
+            ph = self.timeline.at(t)
+            live = self._scene(ph.occurrence, ph.index)
+            live.scene.on_frame(ph.time_in_cue, dt)
+            done_time = live.scene.done_time
+            if ph.cue.until_done and not live.marked_done and live.scene.done and done_time is not None:
+                live.marked_done = True
+                self.timeline.mark_done(ph.cue_start + done_time, ph.cue_id)
+                continue
+            break
+        previous = None
+        if ph.previous_index is not None and ph.previous_time_in_cue is not None:
+            previous = self._scene(ph.occurrence - 1, ph.previous_index)
+            previous.scene.on_frame(ph.previous_time_in_cue, dt)
+        keep = {ph.occurrence} | ({ph.occurrence - 1} if previous is not None else set())
+        for occurrence in [o for o in self._live if o not in keep]:
+            self._drop(occurrence)
+        return ph, live, previous
+
+    # ---- one frame -----------------------------------------------------------------------------------
+
+    def frame(self, t: float, dt: float, fbo: moderngl.Framebuffer) -> Playhead:
+        """Draw show time ``t`` into ``fbo`` (``dt``: show seconds since the last frame)."""
+        self.t = t
+        ph, live, previous = self._settle(t, dt)
+        self.playhead = ph
+        if not ph.in_transition:
+            live.scene.render(fbo)
+        else:
+            target = self._slot(live)
+            live.scene.render(target.fbo)
+            if previous is not None:
+                source = self._slot(previous)
+                previous.scene.render(source.fbo)
+            else:  # the first cue comes in over the background
+                source = self._blank_slot()
+            self._mixer_for().draw(fbo, source.texture, target.texture, scene_transition(ph.transition),
+                                   ph.transition_progress, seed=ph.occurrence * 7919 + ph.index)
+        if self.overlay_visible:
+            self._overlay_for().draw(fbo, self.status_lines())
+        return ph
+
+    def _slot(self, live: _Live) -> SceneSlot:
+        if live.slot is None:
+            live.slot = SceneSlot(self.ctx, self.size)
+        return live.slot
+
+    def _blank_slot(self) -> SceneSlot:
+        if self._blank is None:
+            self._blank = SceneSlot(self.ctx, self.size)
+        self._blank.fbo.clear(*to_unit(self.background), 1.0)
+        return self._blank
+
+    def _mixer_for(self) -> SceneMixer:
+        if self._mixer is None:
+            self._mixer = SceneMixer(self.ctx)
+        return self._mixer
+
+    def _overlay_for(self) -> TextOverlay:
+        if self._overlay is None:
+            self._overlay = TextOverlay(self.ctx)
+        return self._overlay
+
+    def status_lines(self) -> list[str]:
+        """What the ``f`` overlay shows: show, cue, time, frame statistics."""
+        ph = self.playhead
+        name = self.show.name or (self.show.path.stem if self.show.path else "show")
+        lines = [f"{name}{'  [paused]' if self.paused else ''}"]
+        if ph is not None:
+            lines.append(f"cue {ph.cue_id} ({ph.index + 1}/{len(self.show.cues)})  {ph.time_in_cue:6.1f} s"
+                         f"  show {ph.t:7.1f} s")
+        return lines + self.stats.snapshot().lines()
+
+    # ---- operator ------------------------------------------------------------------------------------
+
+    def on_key(self, key: str) -> None:
+        """space: pause; left/right: previous/next cue; f: overlay; other keys go to the current scene."""
+        if key == "space":
+            self.paused = not self.paused
+            self.stats.reset()
+            log.info("%s at show time %.2f s", "paused" if self.paused else "resumed", self.t)
+        elif key == "right":
+            ph = self.timeline.next(self.t)
+            log.info("operator: next cue -> %s", ph.cue_id)
+        elif key == "left":
+            ph = self.timeline.previous(self.t)
+            log.info("operator: previous cue -> %s", ph.cue_id)
+        elif key == "f":
+            self.overlay_visible = not self.overlay_visible
+        elif self.playhead is not None and self.playhead.occurrence in self._live:
+            self._live[self.playhead.occurrence].scene.on_key(key)
+
+    def release(self) -> None:
+        for occurrence in list(self._live):
+            self._drop(occurrence)
+        for obj in (self._mixer, self._overlay, self._blank):
+            if obj is not None:
+                obj.release()
+
+
+def run_loop(rc: RenderContext, player: Player, clock: RealClock, seconds: float | None = None) -> int:
+    """Play until Esc/q (or ``seconds`` of show time); returns the number of frames drawn."""
+    rc.on_key(player.on_key)
+    frames = 0
+    while not rc.should_close:
+        rc.begin_frame()  # delivers key presses
+        clock.paused = player.paused
+        t, dt = clock.tick()
+        if seconds is not None and t >= seconds:
+            break
+        player.frame(t, dt, rc.fbo)
+        rc.end_frame()
+        if not player.paused:
+            player.stats.tick(time.perf_counter())
+        frames += 1
+    return frames
+
+
+def render_frames(rc: RenderContext, player: Player, clock: FixedClock, count: int,
+                  sink: Callable[[np.ndarray], None]) -> None:
+    """Offline: ``count`` frames at the clock's fixed step, each handed to ``sink`` as (H, W, 3) RGB."""
+    for _ in range(count):
+        rc.begin_frame()
+        t, dt = clock.tick()
+        player.frame(t, dt, rc.fbo)
+        sink(rc.read_pixels())
+        rc.end_frame()

@@ -1,0 +1,174 @@
+"""``gradual_change``: a collection revealed one image at a time on a grid (after *Medium . Permeation*).
+
+:class:`RevealPlan` says, as a pure function of the parameters, which image lands in which cell when (in
+seconds since the cue started). :class:`GradualChangeScene` feeds that plan to a :class:`GridCompositor`
+a few reveals ahead of time, so images decode on the worker thread before they are due and every frame is
+a function of show time only.
+
+Pass ``p`` reveals image ``k`` of its order into cell ``k`` (row major) at ``p * period + k * interval``.
+The grid is full when the last cell's transition ends; it stays ``linger`` seconds; then ``after_last``:
+``hold`` keeps it, ``fade_out`` clears every cell to the background, ``restart`` begins pass ``p + 1`` over
+the current images with a new order (a shuffle seeded by ``seed`` and the pass number). The scene is
+*done* (for ``until: done`` cues) when the linger ends (``hold``, ``restart``) or the fade has finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import moderngl
+import numpy as np
+
+from installation.render import GridCompositor, Transition
+from installation.scenes.base import Scene, SceneEnv
+from installation.show import GradualChangeParams
+
+log = logging.getLogger(__name__)
+_warned_gnn = False
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """Cell ``cell`` changes at cue time ``start`` to ``image`` (None: to the background, for fade_out)."""
+
+    start: float
+    cell: int
+    image: Path | None
+    pass_index: int
+
+
+def base_order(params: GradualChangeParams) -> list[Path]:
+    """The configured order of the collection's readable images (``gnn`` is issue 4: as_is for now)."""
+    global _warned_gnn
+    images = params.images
+    if params.order == "random":
+        return [images[i] for i in np.random.default_rng(params.seed).permutation(len(images))]
+    if params.order == "file":
+        by_name = {p.name: p for p in images}
+        listed = [by_name[n] for n in dict.fromkeys(params.order_names or []) if n in by_name]
+        rest = [p for p in images if p not in set(listed)]
+        if rest:
+            log.info("order file lists %d of %d images; the other %d follow in name order",
+                     len(listed), len(images), len(rest))
+        return listed + rest
+    if params.order == "gnn" and not _warned_gnn:
+        log.warning("order: gnn arrives with issue 4; using as_is (file-name order) meanwhile")
+        _warned_gnn = True
+    return list(images)
+
+
+class RevealPlan:
+    """When each cell changes to which image, in cue seconds. Pure: no GL, no clock."""
+
+    def __init__(self, params: GradualChangeParams) -> None:
+        self.params = params
+        self.cells = params.rows * params.cols
+        self._order0 = base_order(params)
+        self.count = min(self.cells, len(self._order0))  # reveals per pass
+        self.interval = float(params.reveal_interval)
+        self.transition = cell_transition(params)
+        self.seconds = self.transition.duration
+        self.full_time = max(0, self.count - 1) * self.interval + self.seconds  # last cell has arrived
+        self.linger_end = self.full_time + float(params.linger)
+        self.fade_seconds = self.seconds
+        # restart: the next pass begins when the linger ends
+        self.period = max(self.linger_end, self.interval) if params.after_last == "restart" else math.inf
+
+    @property
+    def done_time(self) -> float:
+        """When an ``until: done`` cue ends: after the linger, or after the fade for ``fade_out``."""
+        if self.params.after_last == "fade_out":
+            return self.linger_end + self.fade_seconds
+        return self.linger_end
+
+    def order(self, pass_index: int) -> list[Path]:
+        """Images of pass ``pass_index``: the configured order first, then seeded shuffles."""
+        if pass_index == 0:
+            return self._order0
+        rng = np.random.default_rng([self.params.seed, pass_index])
+        return [self._order0[i] for i in rng.permutation(len(self._order0))]
+
+    def reveals(self) -> Iterator[Reveal]:
+        """Every change in time order (endless with ``restart``)."""
+        if self.count == 0:
+            return
+        pass_index = 0
+        while True:
+            order = self.order(pass_index)
+            offset = pass_index * self.period if pass_index else 0.0
+            for k in range(self.count):
+                yield Reveal(offset + k * self.interval, k, order[k], pass_index)
+            if self.params.after_last == "fade_out":
+                for k in range(self.count):
+                    yield Reveal(self.linger_end, k, None, pass_index)
+            if self.params.after_last != "restart":
+                return
+            pass_index += 1
+
+    def superseded_at(self, reveal: Reveal) -> float:
+        """Cue time from which ``reveal`` can no longer be seen (the next change on its cell has finished)."""
+        if reveal.image is None:
+            return math.inf
+        if self.params.after_last == "restart":
+            return reveal.start + self.period + self.seconds
+        if self.params.after_last == "fade_out":
+            return self.linger_end + self.fade_seconds
+        return math.inf
+
+
+def cell_transition(params: GradualChangeParams) -> Transition:
+    """The show's ``cell_transition`` as the renderer's :class:`Transition`."""
+    spec = params.cell_transition
+    options = {"direction": spec.direction} if spec.type == "wipe" else {}
+    return Transition(spec.type, spec.duration, spec.easing, options)
+
+
+class GradualChangeScene(Scene):
+    """The grid, fed from a :class:`RevealPlan` ``lookahead`` seconds ahead of time."""
+
+    def __init__(self, env: SceneEnv, params: GradualChangeParams) -> None:
+        super().__init__(env, params)
+        self.plan = RevealPlan(params)
+        self.grid = GridCompositor(env.ctx, env.size, params.rows, params.cols, gap=params.gap, fit=params.fit,
+                                   background=env.background, post=env.post)
+        self.lookahead = max(2.0, 3.0 * self.plan.interval)
+        self._reveals = self.plan.reveals()
+        self._next: Reveal | None = next(self._reveals, None)
+        self._fade = Transition("crossfade" if self.plan.seconds > 0 else "cut", self.plan.fade_seconds,
+                                self.plan.transition.easing)
+        self.scheduled = 0
+        if self.plan.count == 0:
+            log.warning("cue %s: the collection %s has no readable images", env.cue_id, params.collection)
+
+    def on_frame(self, t: float, dt: float) -> None:
+        super().on_frame(t, dt)
+        horizon = t + self.lookahead
+        while self._next is not None and self._next.start <= horizon:
+            reveal = self._next
+            self._next = next(self._reveals, None)
+            if self.plan.superseded_at(reveal) <= t:
+                continue  # started late (a seek or --start): never visible, not worth decoding
+            self._schedule(reveal)
+
+    def _schedule(self, reveal: Reveal) -> None:
+        seed = reveal.pass_index * 104729 + reveal.cell * 7919 + 17  # per cell and pass: renders agree
+        if reveal.image is None:
+            self.grid.clear_cell(reveal.cell, transition=self._fade, start_time=reveal.start, seed=seed)
+        else:
+            self.grid.set_image(reveal.cell, reveal.image, transition=self.plan.transition,
+                                start_time=reveal.start, seed=seed)
+        self.scheduled += 1
+
+    @property
+    def done_time(self) -> float | None:
+        return self.plan.done_time
+
+    def render(self, fbo: moderngl.Framebuffer) -> None:
+        self.grid.draw(self.t, fbo)
+
+    def release(self) -> None:
+        self.grid.release()

@@ -1,0 +1,63 @@
+"""Mixing two scene pictures with the renderer's transition shaders (the cue transition)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import moderngl
+
+from installation.render.programs import GLSL_VERSION, expand, set_uniforms
+from installation.render.transitions import Transition, dispatch_source
+
+SHADER = Path(__file__).resolve().parent / "shaders" / "scene_mix.glsl"
+_INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.MULTILINE)
+
+
+def mix_program(ctx: moderngl.Context) -> moderngl.Program:
+    """Compile ``scene_mix.glsl`` with the transition dispatch; includes resolve in the render shader folder."""
+    text = SHADER.read_text(encoding="utf-8").replace("#pragma inject transitions", dispatch_source())
+    body = _INCLUDE.sub(lambda m: expand(m.group(1)), text)
+    vertex = f"{GLSL_VERSION}\n#define VERTEX_SHADER 1\n#line 1\n{body}"
+    fragment = f"{GLSL_VERSION}\n#define FRAGMENT_SHADER 1\n#line 1\n{body}"
+    try:
+        return ctx.program(vertex_shader=vertex, fragment_shader=fragment)
+    except moderngl.Error as exc:
+        raise moderngl.Error(f"shader program 'scene_mix': {exc}") from exc
+
+
+class SceneSlot:
+    """An offscreen RGBA8 picture a scene renders into while it takes part in a transition."""
+
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
+        self.texture = ctx.texture(size, 4)
+        self.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self.fbo = ctx.framebuffer([self.texture])
+
+    def release(self) -> None:
+        self.fbo.release()
+        self.texture.release()
+
+
+class SceneMixer:
+    """Draws ``transition(from, to, progress)`` over a whole framebuffer."""
+
+    def __init__(self, ctx: moderngl.Context) -> None:
+        self.ctx = ctx
+        self.program = mix_program(ctx)
+        self.vao = ctx.vertex_array(self.program, [])
+
+    def draw(self, fbo: moderngl.Framebuffer, source: moderngl.Texture, target: moderngl.Texture,
+             transition: Transition, progress: float, seed: int = 0) -> None:
+        """``progress`` is already eased (0 shows ``source``, 1 ``target``)."""
+        self.ctx.disable(moderngl.BLEND)
+        fbo.use()
+        source.use(0)
+        target.use(1)
+        set_uniforms(self.program, u_from=0, u_to=1, u_progress=float(progress), u_kind=transition.id,
+                     u_seed=float(seed % 16_000_000), u_params=transition.params)
+        self.vao.render(moderngl.TRIANGLES, vertices=3)
+
+    def release(self) -> None:
+        self.vao.release()
+        self.program.release()
