@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./bootstrap.sh
-# Until the show player lands (issue 3) the main job checks the default model pack end to end.
-exec .venv/bin/installation doctor "$@"
+# The main job: play the default show (Gradual Change) full-screen. With no display it says so in one line
+# and renders the show to renders/gradual_change.mp4 instead. Arguments go to `installation run`.
+exec .venv/bin/installation run "$@"

@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--size", default=None, metavar="WxH", help="window / render size (default: the show's)")
     run.add_argument("--seconds", type=float, default=None, help="quit after this many seconds of show time")
     run.add_argument("--out", default=None, help="where the no-display fallback writes (default: renders/SHOW.mp4)")
+    run.add_argument("--screenshot", default=None, metavar="FILE.png", help="save the last frame when the show quits")
     render = sub.add_parser("render", help="render a show offline (headless EGL, deterministic) to .mp4/.avi/PNGs")
     render.add_argument("show", metavar="SHOW")
     render.add_argument("--out", required=True, help="FILE.mp4, FILE.avi, or a folder for PNG frames")
@@ -169,9 +170,15 @@ def run_play(args: argparse.Namespace) -> int:
         return _fallback(args, show_path, show, size, f"no window ({exc})")
     from installation.player import Player, RealClock, run_loop
 
+    def save(pixels: object) -> None:
+        import cv2
+
+        if not cv2.imwrite(str(args.screenshot), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)):
+            print(f"error: cannot write the screenshot {args.screenshot}", file=sys.stderr)
+
     player = Player(show, rc.ctx, rc.size)
     try:
-        frames = run_loop(rc, player, RealClock(), seconds=args.seconds)
+        frames = run_loop(rc, player, RealClock(), seconds=args.seconds, screenshot=save if args.screenshot else None)
     except KeyboardInterrupt:
         frames = -1
     finally:

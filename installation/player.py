@@ -218,8 +218,10 @@ class Player:
                 obj.release()
 
 
-def run_loop(rc: RenderContext, player: Player, clock: RealClock, seconds: float | None = None) -> int:
-    """Play until Esc/q (or ``seconds`` of show time); returns the number of frames drawn."""
+def run_loop(rc: RenderContext, player: Player, clock: RealClock, seconds: float | None = None,
+             screenshot: Callable[[np.ndarray], None] | None = None) -> int:
+    """Play until Esc/q (or ``seconds`` of show time); returns the number of frames drawn. ``screenshot``
+    receives the last frame, drawn again at the same show time, as (H, W, 3) RGB."""
     rc.on_key(player.on_key)
     frames = 0
     while not rc.should_close:
@@ -233,6 +235,11 @@ def run_loop(rc: RenderContext, player: Player, clock: RealClock, seconds: float
         if not player.paused:
             player.stats.tick(time.perf_counter())
         frames += 1
+    if screenshot is not None:
+        rc.begin_frame()
+        player.frame(player.t, 0.0, rc.fbo)
+        screenshot(rc.read_pixels())
+        rc.end_frame()
     return frames
 
 
