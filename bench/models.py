@@ -63,12 +63,13 @@ def main() -> int:
         for batch in BATCHES[kind]:
             inputs = exporter.random_inputs(meta, batch)
             feed = {n: t.numpy() for n, t in zip(names_in, inputs)}
-            ort_med, ort_p95 = timings(lambda: session.run(None, feed), args.repeats)
+            ort_med, ort_p95 = timings(lambda s=session, f=feed: s.run(None, f), args.repeats)
             row = {"model": path.name, "kind": kind, "batch": batch, "input": [list(t.shape) for t in inputs],
                    "ort_median_ms": ort_med, "ort_p95_ms": ort_p95}
             if module is not None:
                 with torch.no_grad():
-                    row["torch_median_ms"], row["torch_p95_ms"] = timings(lambda: module(*inputs), args.repeats)
+                    med, p95 = timings(lambda m=module, x=inputs: m(*x), args.repeats)
+                row["torch_median_ms"], row["torch_p95_ms"] = med, p95
             rows.append(row)
 
     print(f"\n{'model':16s} {'batch':>5s} {'input':>22s} {'ORT med':>9s} {'ORT p95':>9s} {'torch med':>10s} "

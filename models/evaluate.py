@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'style':20s} {'n':>4s} {'FD gen-vs-real':>15s} {'FD real-vs-real':>16s} {'style acc gen':>14s} "
           f"{'style acc real':>15s}")
     for r in result["per_style"]:
-        print(f"{r['style']:20s} {r['n']:4d} {r['fd_generated_vs_heldout']:15.2f} {r['fd_real_train_vs_heldout']:16.2f} "
+        print(f"{r['style']:20s} {r['n']:4d} {r['fd_generated_vs_heldout']:15.2f} "
+              f"{r['fd_real_train_vs_heldout']:16.2f} "
               f"{r['style_accuracy_generated']:14.2f} {r['style_accuracy_real']:15.2f}")
     print(f"{'mean':20s} {'':4s} {result['mean_fd_generated']:15.2f} {result['mean_fd_real']:16.2f} "
           f"{result['mean_style_accuracy_generated']:14.2f}")
