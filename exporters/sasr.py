@@ -65,14 +65,20 @@ def export_sasr(checkpoint: Path, out: Path, training_data: str = TRAINING_DATA)
     meta = {"scale": str(scale), **provenance(training_data=training_data, license=LICENSE,
                                               checkpoint_sha256=file_sha256(checkpoint), **extra)}
 
-    def make_inputs(batch: int) -> tuple[torch.Tensor, ...]:
-        gen = torch.Generator().manual_seed(1234 + batch)
-        # Mid-range values so the output clamp rarely engages and cannot hide a difference.
-        return (0.2 + 0.6 * torch.rand(batch, 3, *PARITY_SIZE, generator=gen),)
-
     dynamic_axes = {"image": {0: "N", 2: "H", 3: "W"}, "upscaled": {0: "N", 2: "H_out", 3: "W_out"}}
     return export_onnx(model, (torch.rand(1, 3, *TRACE_SIZE),), out, kind="upscaler", metadata=meta,
-                       make_inputs=make_inputs, dynamic_axes=dynamic_axes)
+                       make_inputs=lambda n: random_inputs(meta, n), dynamic_axes=dynamic_axes)
+
+
+def export_module(model: torch.nn.Module) -> torch.nn.Module:
+    return model
+
+
+def random_inputs(meta: dict[str, str], batch: int) -> tuple[torch.Tensor, ...]:
+    """Parity inputs of another size than the trace (proves the dynamic H/W axes); mid-range values so
+    the output clamp rarely engages and cannot hide a difference."""
+    gen = torch.Generator().manual_seed(1234 + batch)
+    return (0.2 + 0.6 * torch.rand(batch, 3, *PARITY_SIZE, generator=gen),)
 
 
 def run(args: argparse.Namespace) -> ExportReport:
