@@ -81,7 +81,7 @@ def generate_collection(
             images = upscaler.upscale(images)
         for p, img in zip(chunk, to_uint8(images)):
             path = out / p.file
-            if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
+            if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9]):
                 raise OSError(f"{path}: could not write (disk full or read-only?)")
         bar.update(len(chunk))
     bar.close()
