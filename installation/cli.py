@@ -47,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     render.add_argument("--size", default=None, metavar="WxH", help="default: the show's display.size or 1280x720")
     render.add_argument("--start", type=float, default=0.0, help="show time of the first frame (default 0)")
+    order = sub.add_parser("order", help="order a collection so each image differs little from the last")
+    order.add_argument("collection", metavar="COLLECTION", help="folder of images")
+    order.add_argument("--method", choices=["gnn", "tsp", "random"], default="gnn",
+                       help="gnn (GraphSAGE embedding + LKH path, default), tsp (LKH on the raw features), random")
+    order.add_argument("--layout", choices=["sequence", "similarity"], default="sequence",
+                       help="sequence: cell k shows the k-th image; similarity: similar images in neighbouring cells")
+    order.add_argument("--grid", default=None, metavar="ROWSxCOLS", help="grid for the layout (default: near-square)")
+    order.add_argument("--seed", type=int, default=0)
+    order.add_argument("--out", default=None, help="JSON file (default: COLLECTION.order.json beside the folder)")
+    order.add_argument("--dump-features", default=None, metavar="FILE.npy", help="also write the feature matrix")
+    order.add_argument("--models", default=None, help="model folder for the encoder (default: the bundled pack)")
     return parser
 
 
@@ -232,6 +243,63 @@ def run_validate(paths: list[str]) -> int:
     return status
 
 
+def run_order(args: argparse.Namespace) -> int:
+    """``installation order``: JSON order + layout + metrics; bad input is one line and exit 2."""
+    from installation.ordering import compute_order, default_order_path, write_order
+    from installation.pack import pack_path
+    from installation.show.collection import scan_collection
+
+    folder = Path(args.collection)
+    try:
+        if not folder.is_dir():
+            raise UserError(f"{folder}: not a folder" if folder.exists() else f"{folder}: no such folder")
+        grid = None
+        if args.grid:
+            parts = args.grid.lower().split("x")
+            if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+                raise UserError(f"--grid {args.grid!r}: expected ROWSxCOLS, e.g. 14x14")
+            grid = int(parts[0]), int(parts[1])
+        if args.dump_features and not args.dump_features.endswith(".npy"):
+            raise UserError(f"--dump-features {args.dump_features}: expected a .npy file name")
+        scan = scan_collection(folder)
+        if scan.skipped:
+            print(f"skipped {len(scan.skipped)} unreadable image(s): {', '.join(p.name for p in scan.skipped)}",
+                  file=sys.stderr)
+        if len(scan.images) < 2:
+            raise UserError(f"{folder}: {len(scan.images)} readable image(s); ordering needs at least 2")
+        rows, cols = grid if grid else (None, None)
+        if rows and rows * cols < len(scan.images) and args.layout == "similarity":
+            print(f"note: the {rows}x{cols} grid holds {rows * cols} of {len(scan.images)} images; "
+                  "the layout places the first ones of the order", file=sys.stderr)
+        out = Path(args.out) if args.out else default_order_path(folder)
+        encoder = pack_path("encoder", args.models)
+        if args.models and not encoder.is_file():
+            raise UserError(f"--models {args.models}: no {encoder.name} there")
+        result, features = compute_order(scan.images, args.method, args.layout, rows, cols, args.seed, encoder)
+        write_order(result, out)
+        if args.dump_features:
+            import numpy as np
+
+            np.save(args.dump_features, features.matrix)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    m = result.metrics
+    used = result.method + (f" (asked {result.method_requested})" if result.method != result.method_requested else "")
+    print(f"ordered {len(result.names)} images of {folder} by {used}, layout {result.layout} "
+          f"{result.rows}x{result.cols}, path solver {result.solver}")
+    print(f"path length {m['path_length']:.3f} (feature space); ratio to LKH on the method's own distances "
+          f"{m['path_ratio']:.4f}; smoothness {m['smoothness']:.3f} "
+          f"(random {m['random_length']:.3f}, best {m['lkh_length']:.3f})")
+    print(f"largest step {m['max_step']:.3f} (mean {m['mean_step']:.3f}); layout DPQ16 {m['dpq16']:.3f}, "
+          f"DPQ2 {m['dpq2']:.3f}; {result.seconds:.2f} s")
+    print(f"wrote {out}" + (f" and {args.dump_features}" if args.dump_features else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
@@ -247,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_render(args)
     if args.command == "run":
         return run_play(args)
+    if args.command == "order":
+        return run_order(args)
     return EXIT_USER_ERROR
 
 

@@ -28,7 +28,6 @@ from installation.scenes.base import Scene, SceneEnv
 from installation.show import GradualChangeParams
 
 log = logging.getLogger(__name__)
-_warned_gnn = False
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,7 @@ class Reveal:
 
 
 def base_order(params: GradualChangeParams) -> list[Path]:
-    """The configured order of the collection's readable images (``gnn`` is issue 4: as_is for now)."""
-    global _warned_gnn
+    """The configured order of the collection's readable images (``gnn``: prepared when the show loaded)."""
     images = params.images
     if params.order == "random":
         return [images[i] for i in np.random.default_rng(params.seed).permutation(len(images))]
@@ -55,10 +53,31 @@ def base_order(params: GradualChangeParams) -> list[Path]:
             log.info("order file lists %d of %d images; the other %d follow in name order",
                      len(listed), len(images), len(rest))
         return listed + rest
-    if params.order == "gnn" and not _warned_gnn:
-        log.warning("order: gnn arrives with issue 4; using as_is (file-name order) meanwhile")
-        _warned_gnn = True
+    prepared = params.computed_order
+    if params.order == "gnn" and prepared is not None:
+        by_name = {p.name: p for p in images}
+        listed = [by_name[n] for n in prepared.names if n in by_name]
+        return listed + [p for p in images if p not in set(listed)]
     return list(images)
+
+
+def layout_cells(params: GradualChangeParams, order: list[Path]) -> list[int]:
+    """Cell of each of the first ``rows * cols`` images of ``order``: row major for ``layout: sequence``, the
+    similarity layout's cell otherwise (an image the layout did not place takes the first free cell)."""
+    cells = params.rows * params.cols
+    shown = order[:cells]
+    prepared = params.computed_order
+    if params.layout != "similarity" or prepared is None:
+        return list(range(len(shown)))
+    out: list[int] = []
+    used: set[int] = set()
+    for p in shown:
+        c = prepared.cells.get(p.name, -1)
+        out.append(c if 0 <= c < cells and c not in used else -1)
+        if out[-1] >= 0:
+            used.add(c)
+    free = iter(c for c in range(cells) if c not in used)
+    return [c if c >= 0 else next(free) for c in out]
 
 
 class RevealPlan:
@@ -69,6 +88,7 @@ class RevealPlan:
         self.cells = params.rows * params.cols
         self._order0 = base_order(params)
         self.count = min(self.cells, len(self._order0))  # reveals per pass
+        self._cells0 = layout_cells(params, self._order0)
         self.interval = float(params.reveal_interval)
         self.transition = cell_transition(params)
         self.seconds = self.transition.duration
@@ -101,10 +121,11 @@ class RevealPlan:
             order = self.order(pass_index)
             offset = pass_index * self.period if pass_index else 0.0
             for k in range(self.count):
-                yield Reveal(offset + k * self.interval, k, order[k], pass_index)
+                cell = self._cells0[k] if pass_index == 0 else k
+                yield Reveal(offset + k * self.interval, cell, order[k], pass_index)
             if self.params.after_last == "fade_out":
                 for k in range(self.count):
-                    yield Reveal(self.linger_end, k, None, pass_index)
+                    yield Reveal(self.linger_end, self._cells0[k] if pass_index == 0 else k, None, pass_index)
             if self.params.after_last != "restart":
                 return
             pass_index += 1
@@ -113,8 +134,8 @@ class RevealPlan:
         """Cue time from which ``reveal`` can no longer be seen (the next change on its cell has finished)."""
         if reveal.image is None:
             return math.inf
-        if self.params.after_last == "restart":
-            return reveal.start + self.period + self.seconds
+        if self.params.after_last == "restart":  # the next pass reveals cell c as its c-th image
+            return (reveal.pass_index + 1) * self.period + reveal.cell * self.interval + self.seconds
         if self.params.after_last == "fade_out":
             return self.linger_end + self.fade_seconds
         return math.inf

@@ -115,6 +115,7 @@ class ImageParams(SceneParams):
 
 
 GradualOrder = Literal["as_is", "random", "file", "gnn"]
+GradualLayout = Literal["sequence", "similarity"]
 
 
 def read_order_file(path: Path) -> list[str]:
@@ -136,7 +137,8 @@ class GradualChangeParams(SceneParams):
     collection: Path
     rows: int = Field(14, ge=1, le=100)
     cols: int = Field(14, ge=1, le=100)
-    order: GradualOrder = "as_is"
+    order: GradualOrder = "gnn"
+    layout: GradualLayout = "sequence"
     seed: int = 0
     order_file: Path | None = None
     reveal_interval: Seconds = 3.0
@@ -151,6 +153,7 @@ class GradualChangeParams(SceneParams):
     _images: list[Path] = PrivateAttr(default_factory=list)
     _skipped: list[Path] = PrivateAttr(default_factory=list)
     _order_names: list[str] | None = PrivateAttr(default=None)
+    _computed: Any = PrivateAttr(default=None)  # installation.ordering.PreparedOrder, filled by inspect()
 
     @field_validator("collection", mode="before")
     @classmethod
@@ -171,6 +174,12 @@ class GradualChangeParams(SceneParams):
     def skipped(self) -> list[Path]:
         """Image files of the collection that could not be decoded."""
         return list(self._skipped)
+
+    @property
+    def computed_order(self) -> Any:
+        """With ``order: gnn`` or ``layout: similarity``: the prepared order and cells (an
+        ``installation.ordering.PreparedOrder``), computed or read from its cache when the show loads."""
+        return self._computed
 
     @property
     def order_names(self) -> list[str] | None:
@@ -207,7 +216,26 @@ class GradualChangeParams(SceneParams):
                 problems.append(SceneProblem(
                     ("order_file",), f"{len(unknown)} name(s) are not readable images in {self.collection}: {shown}"))
             self._order_names = names
+        if (self.order == "gnn" or self.layout == "similarity") and len(scan.images) >= 2 and count >= self.min_images:
+            problems.extend(self._prepare_order(scan.images))
         return problems
+
+    def _prepare_order(self, images: list[Path]) -> list[SceneProblem]:
+        """Order (and lay out) the collection now, at load time, never on the render thread; cached by content."""
+        import logging
+
+        from installation.ordering import prepare_order
+
+        method = "gnn" if self.order == "gnn" else "tsp"
+        try:
+            self._computed = prepare_order(self.collection, images, method, self.layout, self.rows, self.cols,
+                                           self.seed)
+        except Exception as exc:  # the show still plays, in name order
+            logging.getLogger(__name__).debug("ordering %s", self.collection, exc_info=True)
+            self._computed = None
+            return [SceneProblem(("order",), f"could not order {self.collection} ({exc}); using file-name order",
+                                 warning=True)]
+        return []
 
 
 def _camera(value: Any) -> int | str:

@@ -1,0 +1,21 @@
+"""Ordering a collection: features -> kNN graph -> GNN embedding -> open path / grid layout (cached by hash).
+
+Nothing here imports torch at import time: only the GNN step does, when it runs.
+"""
+
+from installation.ordering.pipeline import (
+    LAYOUTS,
+    METHODS,
+    OrderFileError,
+    OrderResult,
+    PreparedOrder,
+    compute_order,
+    default_order_path,
+    order_features,
+    prepare_order,
+    read_order,
+    write_order,
+)
+
+__all__ = ["LAYOUTS", "METHODS", "OrderFileError", "OrderResult", "PreparedOrder", "compute_order",
+           "default_order_path", "order_features", "prepare_order", "read_order", "write_order"]

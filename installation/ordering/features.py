@@ -1,0 +1,194 @@
+"""Per-painting feature vectors: encoder embedding + CIELAB colour histogram + texture Gram matrices.
+
+Each block is centred and scaled to unit mean squared norm (so no block dominates by its dimension count),
+then weighted. Scaling a block as a whole keeps its geometry: the colour block is the square root of the
+normalised histogram, so Euclidean distance inside it is the Hellinger distance. Features are cached per
+collection by a content hash (file bytes + feature config + encoder file hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FEATURE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    work_size: int = 128  # colour and texture are measured on a square resize of this side
+    lab_bins: tuple[int, int, int] = (4, 8, 8)  # L, a, b
+    texture_filters: int = 8
+    texture_kernel: int = 5
+    texture_scales: tuple[int, ...] = (128, 64)
+    texture_seed: int = 1234
+    weights: dict = field(default_factory=lambda: {"embedding": 1.0, "colour": 1.0, "texture": 0.7})
+
+    def key(self) -> str:
+        return json.dumps({**asdict(self), "version": FEATURE_VERSION}, sort_keys=True)
+
+
+@dataclass
+class Features:
+    names: list[str]
+    matrix: np.ndarray  # (N, D) float32, blocks concatenated
+    blocks: dict[str, tuple[int, int]]  # block name -> [start, stop) columns
+    content_hash: str
+
+
+def cache_dir() -> Path:
+    """``$INSTALLATION_CACHE`` or ``~/.cache/installation``."""
+    return Path(os.environ.get("INSTALLATION_CACHE") or Path.home() / ".cache" / "installation")
+
+
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes (memoised by path, size and mtime)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _FILE_HASHES:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _FILE_HASHES[key] = h.hexdigest()
+    return _FILE_HASHES[key]
+
+
+def content_hash(images: list[Path], config: FeatureConfig, encoder: Path | None) -> str:
+    """Hash of every image's name and bytes, the feature config and the encoder file."""
+    h = hashlib.sha256()
+    for p in images:
+        h.update(p.name.encode() + b"\0" + file_sha256(p).encode() + b"\n")
+    h.update(config.key().encode())
+    h.update(b"encoder:" + (file_sha256(encoder).encode() if encoder is not None and encoder.is_file() else b"none"))
+    return h.hexdigest()
+
+
+def read_rgb(path: Path, max_side: int = 256) -> np.ndarray:
+    """RGB uint8, shrunk so its longer side is at most ``max_side``."""
+    data = np.fromfile(str(path), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"cannot decode {path}")
+    h, w = img.shape[:2]
+    if max(h, w) > max_side:
+        s = max_side / max(h, w)
+        img = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def lab_histogram(rgb: np.ndarray, bins: tuple[int, int, int], size: int = 64) -> np.ndarray:
+    """sqrt of the normalised CIELAB histogram (Euclidean distance between two = Hellinger distance * sqrt 2)."""
+    small = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+    lo, hi = np.array([0.0, -80.0, -80.0]), np.array([100.0, 80.0, 80.0])
+    nb = np.array(bins)
+    idx = np.clip(((lab - lo) / (hi - lo) * nb).astype(int), 0, nb - 1)
+    flat = (idx[:, 0] * nb[1] + idx[:, 1]) * nb[2] + idx[:, 2]
+    hist = np.bincount(flat, minlength=int(nb.prod())).astype(np.float64)
+    return np.sqrt(hist / hist.sum())
+
+
+def filter_bank(config: FeatureConfig) -> list[np.ndarray]:
+    """A fixed, seeded bank of zero-mean, unit-norm random filters."""
+    rng = np.random.default_rng(config.texture_seed)
+    bank = []
+    for _ in range(config.texture_filters):
+        k = rng.standard_normal((config.texture_kernel, config.texture_kernel))
+        k -= k.mean()
+        bank.append((k / np.linalg.norm(k)).astype(np.float32))
+    return bank
+
+
+def texture_gram(rgb: np.ndarray, bank: list[np.ndarray], scales: tuple[int, ...]) -> np.ndarray:
+    """Upper triangles of the Gram matrices of the bank's rectified responses, at each scale (signed sqrt)."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    out = []
+    iu = np.triu_indices(len(bank))
+    for s in scales:
+        g = cv2.resize(grey, (s, s), interpolation=cv2.INTER_AREA)
+        resp = np.stack([np.maximum(cv2.filter2D(g, -1, k, borderType=cv2.BORDER_REFLECT), 0).ravel() for k in bank])
+        gram = resp @ resp.T / resp.shape[1]
+        out.append(gram[iu])
+    v = np.concatenate(out)
+    return np.sign(v) * np.sqrt(np.abs(v))
+
+
+def standardise_block(block: np.ndarray, per_dim: bool = False) -> np.ndarray:
+    """Centre; optionally z-score each column; then scale so the mean squared row norm is 1."""
+    b = block.astype(np.float64) - block.mean(0, keepdims=True)
+    if per_dim:
+        b = b / np.maximum(b.std(0, keepdims=True), 1e-8)
+    rms = np.sqrt((b**2).sum(1).mean())
+    return b / max(rms, 1e-12)
+
+
+def load_encoder(path: Path | None):  # -> PaintingEncoder | None
+    if path is None or not Path(path).is_file():
+        return None
+    from installation.inference.encoder import PaintingEncoder
+
+    try:
+        return PaintingEncoder(path, providers=["CPUExecutionProvider"],
+                               threads=int(os.environ.get("INSTALLATION_THREADS", "1")))
+    except Exception as exc:  # a broken encoder must not stop the ordering: colour + texture remain
+        log.warning("encoder %s not usable (%s); ordering by colour and texture only", path, exc)
+        return None
+
+
+def compute_features(images: list[Path], config: FeatureConfig | None = None, encoder_path: Path | None = None,
+                     use_cache: bool = True) -> Features:
+    """Feature matrix for ``images`` (cached in :func:`cache_dir` by content hash)."""
+    config = config or FeatureConfig()
+    if encoder_path is None:
+        from installation.pack import pack_path
+
+        encoder_path = pack_path("encoder")
+    encoder_path = Path(encoder_path) if Path(encoder_path).is_file() else None
+    digest = content_hash(images, config, encoder_path)
+    names = [p.name for p in images]
+    cache = cache_dir() / "features" / f"{digest}.npz"
+    if use_cache and cache.is_file():
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                blocks = json.loads(str(z["blocks"]))
+                if list(z["names"]) == names:
+                    return Features(names, z["matrix"], {k: tuple(v) for k, v in blocks.items()}, digest)
+        except Exception as exc:
+            log.warning("feature cache %s unreadable (%s); recomputing", cache, exc)
+    rgbs = [read_rgb(p) for p in images]
+    parts: dict[str, np.ndarray] = {}
+    encoder = load_encoder(encoder_path)
+    if encoder is not None:
+        parts["embedding"] = standardise_block(encoder.embed(rgbs))
+    parts["colour"] = standardise_block(np.stack([lab_histogram(im, config.lab_bins) for im in rgbs]))
+    bank = filter_bank(config)
+    parts["texture"] = standardise_block(np.stack([texture_gram(im, bank, config.texture_scales) for im in rgbs]),
+                                         per_dim=True)
+    blocks, cols, start = {}, [], 0
+    for name, block in parts.items():
+        cols.append(block * config.weights.get(name, 1.0))
+        blocks[name] = (start, start + block.shape[1])
+        start += block.shape[1]
+    matrix = np.concatenate(cols, axis=1).astype(np.float32)
+    if use_cache:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp.npz")
+            np.savez(tmp, matrix=matrix, names=np.array(names), blocks=json.dumps(blocks))
+            os.replace(tmp, cache)
+        except OSError as exc:
+            log.warning("cannot write the feature cache %s: %s", cache, exc)
+    return Features(names, matrix, blocks, digest)

@@ -1,0 +1,275 @@
+"""Collection -> features -> (GNN) -> open path + grid layout + metrics, written as JSON and cached by content hash.
+
+Metrics are measured in the raw feature space (the same for every method, so methods compare):
+``smoothness`` = (L_random - L) / (L_random - L_best), where L_random is the expected length of a random
+order and L_best the LKH path on those distances; ``path_ratio`` = the path's length over the LKH path's
+on the distances the method itself decoded; ``max_step`` the largest single step; ``dpq16``/``dpq2`` the
+grid layout's Distance Preservation Quality.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from installation.ordering.features import FeatureConfig, Features, cache_dir, compute_features, content_hash
+from installation.ordering.gnn import GnnConfig, gnn_space, torch_available
+from installation.ordering.layout import dpq, las_layout, sequence_layout
+from installation.ordering.path import pairwise_distances, path_length, shortest_path
+
+log = logging.getLogger(__name__)
+
+METHODS = ("gnn", "tsp", "random")
+LAYOUTS = ("sequence", "similarity")
+ORDER_FORMAT = 1
+_warned_torch = False
+
+
+class OrderFileError(ValueError):
+    """An order file that cannot be used (not JSON, wrong shape, names that are not in the collection)."""
+
+
+@dataclass
+class OrderResult:
+    names: list[str]  # display order
+    cells: list[int]  # grid cell (row major) of each name, -1 when it does not fit the grid
+    method: str  # the method used (gnn falls back to tsp without torch)
+    method_requested: str
+    layout: str
+    rows: int
+    cols: int
+    seed: int
+    content_hash: str  # of the inputs: images, feature config, encoder, method, layout, grid, seed
+    solver: str = ""
+    metrics: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data = {"format": ORDER_FORMAT, "order": data.pop("names"), **data}
+        grid: list[list[str | None]] = [[None] * self.cols for _ in range(self.rows)]
+        for name, cell in zip(self.names, self.cells):
+            if cell >= 0:
+                grid[cell // self.cols][cell % self.cols] = name
+        data["grid"] = grid
+        return data
+
+
+def default_grid(n: int) -> tuple[int, int]:
+    """A near-square grid for ``n`` items (14 x 14 for 196)."""
+    cols = max(1, math.ceil(math.sqrt(n)))
+    return max(1, math.ceil(n / cols)), cols
+
+
+def order_key(features_hash: str, method: str, layout: str, rows: int, cols: int, seed: int,
+              gnn: GnnConfig | None = None) -> str:
+    spec = {"features": features_hash, "method": method, "layout": layout, "rows": rows, "cols": cols, "seed": seed,
+            "gnn": (gnn or GnnConfig()).key() if method == "gnn" else None, "format": ORDER_FORMAT}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def default_order_path(folder: Path) -> Path:
+    """Where ``installation order`` writes by default: beside the collection folder, ``NAME.order.json``."""
+    folder = Path(folder)
+    return folder.parent / f"{folder.resolve().name}.order.json"
+
+
+def _resolve_method(method: str) -> str:
+    global _warned_torch
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of: {', '.join(METHODS)}")
+    if method == "gnn" and not torch_available():
+        if not _warned_torch:
+            log.warning("order: gnn needs torch, which is not installed (runtime-only install): using tsp")
+            _warned_torch = True
+        return "tsp"
+    return method
+
+
+def _encoder_path(encoder_path: Path | None) -> Path | None:
+    if encoder_path is None:
+        from installation.pack import pack_path
+
+        encoder_path = pack_path("encoder")
+    return Path(encoder_path) if Path(encoder_path).is_file() else None
+
+
+def input_hash(images: list[Path], method: str, layout: str, rows: int, cols: int, seed: int,
+               encoder_path: Path | None = None, feature_config: FeatureConfig | None = None) -> str:
+    """The content hash an order file must carry to be current for these inputs (cheap: hashes file bytes)."""
+    fhash = content_hash(images, feature_config or FeatureConfig(), _encoder_path(encoder_path))
+    return order_key(fhash, _resolve_method(method), layout, rows, cols, seed)
+
+
+def order_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: int, own: np.ndarray,
+                  own_is_lkh: bool) -> dict:
+    """Metrics of an order (and its layout) in the feature space ``x``; ``own``: the method's distances."""
+    n = x.shape[0]
+    d = pairwise_distances(x)
+    length = path_length(d, order)
+    if n < 3:
+        return {"path_length": length, "lkh_length": length, "random_length": length, "smoothness": 1.0,
+                "path_ratio": 1.0, "max_step": float(d[order[:-1], order[1:]].max(initial=0.0)),
+                "mean_step": length / max(1, n - 1), "dpq16": 1.0, "dpq2": 1.0}
+    best, _ = shortest_path(d)
+    best_len = min(path_length(d, best), length)
+    rand_len = float(d[~np.eye(n, dtype=bool)].mean() * (n - 1))  # expected length of a uniformly random order
+    if own is d or own_is_lkh:
+        own_ref = best_len if own is d else path_length(own, order)
+    else:
+        own_ref = path_length(own, shortest_path(own)[0])
+    own_len = path_length(own, order)
+    steps = d[np.asarray(order[:-1]), np.asarray(order[1:])]
+    shown = np.asarray(order)[: len(cell_of)]
+    return {
+        "path_length": length,
+        "lkh_length": best_len,
+        "random_length": rand_len,
+        "smoothness": (rand_len - length) / (rand_len - best_len) if rand_len > best_len else 1.0,
+        "path_ratio": own_len / own_ref if own_ref > 0 else 1.0,
+        "max_step": float(steps.max()),
+        "mean_step": float(steps.mean()),
+        "dpq16": dpq(x[shown], cell_of, cols, p=16),
+        "dpq2": dpq(x[shown], cell_of, cols, p=2),
+    }
+
+
+def order_features(x: np.ndarray, method: str = "gnn", layout: str = "sequence", rows: int | None = None,
+                   cols: int | None = None, seed: int = 0, gnn: GnnConfig | None = None,
+                   metrics: bool = True) -> dict:
+    """Order + layout of the rows of a feature matrix. Returns order, cell_of, method, solver, metrics."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
+    method = _resolve_method(method)
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; expected one of: {', '.join(LAYOUTS)}")
+    if rows is None or cols is None:
+        rows, cols = default_grid(n)
+    d = pairwise_distances(x)
+    solver = "lkh"
+    if method == "random":
+        order = [int(i) for i in np.random.default_rng(seed).permutation(n)]
+        own, space, solver = d, x, "none"
+    elif method == "tsp" or n < 4:
+        order, solver = shortest_path(d, seed=seed)
+        own, space = d, x
+    else:
+        space = gnn_space(x, gnn or GnnConfig(seed=seed))
+        own = pairwise_distances(space)
+        order, solver = shortest_path(own, seed=seed)
+    shown = order[: rows * cols]
+    if layout == "similarity" and len(shown) > 1:
+        cell_of = las_layout(space[shown], rows, cols, seed=seed, init=sequence_layout(len(shown), rows, cols))
+    else:
+        cell_of = sequence_layout(len(shown), rows, cols)
+    out = {"order": order, "cell_of": cell_of, "method": method, "solver": solver, "rows": rows, "cols": cols}
+    if metrics:
+        out["metrics"] = order_metrics(x, order, cell_of, cols, own, own_is_lkh=solver == "lkh")
+    return out
+
+
+def compute_order(images: list[Path], method: str = "gnn", layout: str = "sequence", rows: int | None = None,
+                  cols: int | None = None, seed: int = 0, encoder_path: Path | None = None,
+                  features: Features | None = None, metrics: bool = True) -> tuple[OrderResult, Features]:
+    """The order of ``images`` (readable image paths) by ``method``, with its layout and metrics."""
+    t0 = time.perf_counter()
+    if not images:
+        raise ValueError("no images to order")
+    if rows is None or cols is None:
+        rows, cols = default_grid(len(images))
+    features = features or compute_features(images, encoder_path=_encoder_path(encoder_path))
+    result = order_features(features.matrix, method, layout, rows, cols, seed, metrics=metrics)
+    names = [features.names[i] for i in result["order"]]
+    cells = [int(c) for c in result["cell_of"]] + [-1] * (len(names) - len(result["cell_of"]))
+    key = order_key(features.content_hash, result["method"], layout, rows, cols, seed)
+    seconds = time.perf_counter() - t0
+    return OrderResult(names, cells, result["method"], method, layout, rows, cols, seed, key, result["solver"],
+                       result.get("metrics", {}), seconds), features
+
+
+def write_order(result: OrderResult, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result.to_json(), indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_order(path: Path, names: list[str] | None = None) -> dict:
+    """A parsed order file; :class:`OrderFileError` when it is not one (or lists names not in ``names``)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OrderFileError(f"{path}: not a readable JSON order file ({exc})") from exc
+    if not isinstance(data, dict):
+        raise OrderFileError(f"{path}: expected a JSON object with an 'order' list")
+    order, cells = data.get("order"), data.get("cells")
+    if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
+        raise OrderFileError(f"{path}: 'order' must be a list of image file names")
+    if len(set(order)) != len(order):
+        raise OrderFileError(f"{path}: 'order' lists a name twice")
+    if cells is not None and (not isinstance(cells, list) or len(cells) != len(order)
+                              or not all(isinstance(c, int) and not isinstance(c, bool) for c in cells)):
+        raise OrderFileError(f"{path}: 'cells' must be a list of whole numbers, one per name in 'order'")
+    if names is not None and sorted(order) != sorted(names):
+        raise OrderFileError(f"{path}: its names do not match the collection's images")
+    return data
+
+
+@dataclass
+class PreparedOrder:
+    names: list[str]
+    cells: dict[str, int]
+    source: str  # "cache: PATH", "file: PATH" or "computed"
+    method: str
+
+
+def prepare_order(folder: Path, images: list[Path], method: str = "gnn", layout: str = "sequence",
+                  rows: int | None = None, cols: int | None = None, seed: int = 0,
+                  encoder_path: Path | None = None, progress: bool = True) -> PreparedOrder:
+    """For a show at load time: a current order file if there is one, else compute (with a progress line) and cache.
+
+    Looks at ``NAME.order.json`` beside the collection (written by ``installation order``) and at the cache
+    (``$INSTALLATION_CACHE/orders``). A malformed file is reported as a warning and the order recomputed.
+    """
+    folder = Path(folder)
+    names = [p.name for p in images]
+    if rows is None or cols is None:
+        rows, cols = default_grid(len(images))
+    key = input_hash(images, method, layout, rows, cols, seed, encoder_path)
+    cached = cache_dir() / "orders" / f"{key}.json"
+    for path in (default_order_path(folder), cached):
+        if not path.is_file():
+            continue
+        try:
+            data = read_order(path, names)
+        except OrderFileError as exc:
+            log.warning("%s; recomputing the order", exc)
+            continue
+        if data.get("content_hash") != key:
+            log.info("%s is stale (the collection, the encoder or the settings changed)", path)
+            continue
+        cells = data.get("cells") or list(range(len(data["order"])))
+        return PreparedOrder(list(data["order"]), dict(zip(data["order"], cells)), f"file: {path}",
+                             str(data.get("method", method)))
+    if progress:
+        print(f"ordering {len(images)} images of {folder} (method {method}, layout {layout})...",
+              file=sys.stderr, flush=True)
+    result, _ = compute_order(images, method, layout, rows, cols, seed, encoder_path, metrics=False)
+    if progress:
+        print(f"ordered {len(images)} images in {result.seconds:.1f} s", file=sys.stderr, flush=True)
+    try:
+        write_order(result, cached)
+    except OSError as exc:
+        log.warning("cannot cache the order in %s: %s", cached, exc)
+    return PreparedOrder(result.names, dict(zip(result.names, result.cells)), "computed", result.method)
