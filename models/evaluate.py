@@ -25,6 +25,35 @@ from models.data import Bundle
 from models.frechet import frechet_distance, gaussian_stats
 
 
+def spectrum_slope(images: np.ndarray) -> float:
+    """Mean log-log slope of the radially averaged power spectrum of the gray images (natural images and
+    paintings sit near -2 to -3; noise is flatter, blur steeper)."""
+    slopes = []
+    for img in images:
+        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float64)
+        power = np.abs(np.fft.fftshift(np.fft.fft2(g - g.mean()))) ** 2
+        h, w = g.shape
+        yy, xx = np.indices(g.shape)
+        radius = np.hypot(yy - h // 2, xx - w // 2).astype(int)
+        radial = np.bincount(radius.ravel(), power.ravel()) / np.maximum(np.bincount(radius.ravel()), 1)
+        f = np.arange(2, min(h, w) // 2)
+        slopes.append(np.polyfit(np.log(f), np.log(radial[f] + 1e-9), 1)[0])
+    return float(np.mean(slopes))
+
+
+def lab_moments(images: np.ndarray) -> np.ndarray:
+    """Per-image mean and standard deviation of L, a, b: the colour statistics of a painting."""
+    labs = [cv2.cvtColor(img, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float64) for img in images]
+    return np.array([np.concatenate([lab.mean(0), lab.std(0)]) for lab in labs])
+
+
+def diversity(embeddings: np.ndarray) -> float:
+    """Mean pairwise Euclidean distance: how varied a set is (compare generated with real)."""
+    diffs = embeddings[:, None, :] - embeddings[None, :, :]
+    n = len(embeddings)
+    return float(np.sqrt((diffs**2).sum(-1)).sum() / max(n * (n - 1), 1))
+
+
 def fd(a: np.ndarray, b: np.ndarray) -> float:
     return frechet_distance(*gaussian_stats(a), *gaussian_stats(b))
 
@@ -58,8 +87,14 @@ def evaluate(gen: Generator, enc: PaintingEncoder, bundle: Bundle, per_style: in
                                for i in range(0, n, 32)])
         e_real, e_ref = enc.embed(real[:n]), enc.embed(ref)
         encoded = enc.encode(fake)
+        lab_fake, lab_real = lab_moments(fake).mean(0), lab_moments(real[:n]).mean(0)
         rows.append({
             "style": style, "n": n,
+            "lab_mean_std_generated": lab_fake.round(2).tolist(),
+            "lab_mean_std_real": lab_real.round(2).tolist(),
+            "spectrum_slope_generated": spectrum_slope(fake),
+            "spectrum_slope_real": spectrum_slope(real[:n]),
+            "diversity_ratio": diversity(encoded.embedding) / max(diversity(e_real), 1e-9),
             "fd_generated_vs_heldout": fd(encoded.embedding, e_real),
             "fd_real_train_vs_heldout": fd(e_ref, e_real),
             "style_accuracy_generated": float((encoded.probs.argmax(1) == c).mean()),
@@ -84,11 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     gen, enc = Generator(args.generator), PaintingEncoder(args.encoder)
     result = evaluate(gen, enc, Bundle.load(args.data), args.per_style, args.seed)
     print(f"{'style':20s} {'n':>4s} {'FD gen-vs-real':>15s} {'FD real-vs-real':>16s} {'style acc gen':>14s} "
-          f"{'style acc real':>15s}")
+          f"{'style acc real':>15s} {'slope gen/real':>15s} {'L gen/real':>11s} {'diversity':>9s}")
     for r in result["per_style"]:
         print(f"{r['style']:20s} {r['n']:4d} {r['fd_generated_vs_heldout']:15.2f} "
               f"{r['fd_real_train_vs_heldout']:16.2f} "
-              f"{r['style_accuracy_generated']:14.2f} {r['style_accuracy_real']:15.2f}")
+              f"{r['style_accuracy_generated']:14.2f} {r['style_accuracy_real']:15.2f} "
+              f"{r['spectrum_slope_generated']:7.2f}/{r['spectrum_slope_real']:<7.2f} "
+              f"{r['lab_mean_std_generated'][0]:5.0f}/{r['lab_mean_std_real'][0]:<5.0f} {r['diversity_ratio']:9.2f}")
     print(f"{'mean':20s} {'':4s} {result['mean_fd_generated']:15.2f} {result['mean_fd_real']:16.2f} "
           f"{result['mean_style_accuracy_generated']:14.2f}")
     if args.grid:
