@@ -19,10 +19,10 @@ class GnnConfig:
     hidden_dim: int = 64
     out_dim: int = 32
     layers: int = 2
-    steps: int = 200
+    steps: int = 100
     lr: float = 0.01
     seed: int = 0
-    mix: float = 1.0  # weight of the (unit-rms) GNN embedding next to the (unit-rms) input features
+    mix: float = 0.5  # weight of the (unit-rms) GNN embedding next to the (unit-rms) input features
 
     def key(self) -> dict:
         return asdict(self)

@@ -67,7 +67,7 @@ def _sq_cost(x: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 
 def las_layout(x: np.ndarray, rows: int, cols: int, seed: int = 0, init: np.ndarray | None = None,
-               radius_factor: float = 0.93, groups: int | None = None, group_size: int = 9) -> np.ndarray:
+               radius_factor: float = 0.85, groups: int | None = None, group_size: int = 9) -> np.ndarray:
     """(F)LAS: returns ``cell_of`` (N,). ``groups`` None: full LAS; else FLAS with random groups of cells."""
     x = np.asarray(x, dtype=np.float64)
     n, cells = x.shape[0], rows * cols
