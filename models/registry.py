@@ -17,7 +17,7 @@ from torch import nn
 
 _BUILDERS: dict[str, tuple[Callable[..., nn.Module], type]] = {}
 # Architecture modules, imported on first use so the registry fills itself.
-_MODULES = ("models.sagan", "models.sasr", "models.emotion", "models.encoder")
+_MODULES = ("models.sagan", "models.sasr", "models.emotion", "models.encoder", "models.gnn")
 
 
 def register_model(name: str, config_cls: type) -> Callable:

