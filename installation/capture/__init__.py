@@ -1,0 +1,17 @@
+"""Capture: frame sources (camera, video file, stream URL, image folder), the newest-frame capture thread,
+and face detection/tracking. Frames stay in memory: nothing here writes pixels to disk or network."""
+
+from installation.capture.sources import (
+    CameraSource,
+    Frame,
+    FrameSource,
+    ImageFolderSource,
+    SourceError,
+    StreamSource,
+    VideoFileSource,
+    open_source,
+)
+from installation.capture.thread import CaptureStats, CaptureThread
+
+__all__ = ["CameraSource", "CaptureStats", "CaptureThread", "Frame", "FrameSource", "ImageFolderSource",
+           "SourceError", "StreamSource", "VideoFileSource", "open_source"]

@@ -1,0 +1,120 @@
+"""Faces: OpenCV's Haar cascade on a downscaled gray frame (boxes in source pixels), and tracking of the
+main face across frames by IoU association.
+
+``FaceTracker(mode=...)``: ``largest`` or ``central`` picks the main face when none is tracked yet and keeps
+following it while it overlaps its last box (IoU >= ``iou_threshold``), for up to ``max_missed`` frames
+without a detection; ``aggregate`` marks every face as main (the group's emotions are averaged downstream).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Box = tuple[int, int, int, int]  # x, y, w, h in source-frame pixels
+
+
+def default_cascade() -> Path:
+    """The frontal-face Haar cascade opencv-python 4.x ships in ``cv2.data.haarcascades``."""
+    return Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+
+
+class FaceDetector:
+    """Haar cascade face detector. ``max_side``: the frame's longer side is scaled down to this first."""
+
+    def __init__(self, cascade: str | Path | None = None, *, max_side: int = 320, scale_factor: float = 1.1,
+                 min_neighbors: int = 5, min_size: int = 24) -> None:
+        path = Path(cascade) if cascade else default_cascade()
+        self.classifier = cv2.CascadeClassifier(str(path))
+        if self.classifier.empty():
+            raise FileNotFoundError(f"{path}: not a readable Haar cascade")
+        self.max_side = max_side
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size = min_size
+
+    def detect(self, image: np.ndarray) -> list[Box]:
+        """Face boxes in ``image`` (BGR or gray) pixels, largest first."""
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        h, w = gray.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        small = gray if scale == 1.0 else cv2.resize(gray, (round(w * scale), round(h * scale)),
+                                                     interpolation=cv2.INTER_AREA)
+        found = self.classifier.detectMultiScale(small, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+                                                 minSize=(self.min_size, self.min_size))
+        boxes: list[Box] = []
+        for x, y, bw, bh in (found if len(found) else []):
+            bx, by = round(x / scale), round(y / scale)
+            bw, bh = round(bw / scale), round(bh / scale)
+            boxes.append((bx, by, min(bw, w - bx), min(bh, h - by)))
+        boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
+        return boxes
+
+
+def iou(a: Box, b: Box) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0, min(ax2, bx2) - max(a[0], b[0]))
+    ih = max(0, min(ay2, by2) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class TrackedFace:
+    box: Box
+    main: bool
+    track_id: int
+
+
+class FaceTracker:
+    """Which detected face is the main one, frame after frame."""
+
+    MODES = ("largest", "central", "aggregate")
+
+    def __init__(self, mode: str = "largest", *, iou_threshold: float = 0.2, max_missed: int = 5) -> None:
+        if mode not in self.MODES:
+            raise ValueError(f"face mode {mode!r}: expected one of {', '.join(self.MODES)}")
+        self.mode = mode
+        self.iou_threshold = iou_threshold
+        self.max_missed = max_missed
+        self._main: Box | None = None
+        self._main_id = 0
+        self._missed = 0
+        self._next_id = 1
+
+    def _pick(self, boxes: list[Box], size: tuple[int, int]) -> int:
+        if self.mode == "central":
+            cx, cy = size[0] / 2, size[1] / 2
+            return min(range(len(boxes)), key=lambda i: (boxes[i][0] + boxes[i][2] / 2 - cx) ** 2
+                       + (boxes[i][1] + boxes[i][3] / 2 - cy) ** 2)
+        return max(range(len(boxes)), key=lambda i: boxes[i][2] * boxes[i][3])
+
+    def update(self, boxes: list[Box], frame_size: tuple[int, int]) -> list[TrackedFace]:
+        """Tracked faces for this frame's detections (``frame_size`` = (width, height))."""
+        if not boxes:
+            self._missed += 1
+            if self._missed > self.max_missed:
+                self._main = None
+            return []
+        if self.mode == "aggregate":
+            return [TrackedFace(b, True, i) for i, b in enumerate(boxes)]
+        main = -1
+        if self._main is not None:
+            overlaps = [iou(self._main, b) for b in boxes]
+            best = int(np.argmax(overlaps))
+            if overlaps[best] >= self.iou_threshold:
+                main = best
+        if main < 0:
+            main = self._pick(boxes, frame_size)
+            self._main_id = self._next_id
+            self._next_id += 1
+        self._main = boxes[main]
+        self._missed = 0
+        return [TrackedFace(b, i == main, self._main_id if i == main else 0) for i, b in enumerate(boxes)]

@@ -1,0 +1,56 @@
+"""Test videos made from a real face (scikit-image's astronaut) composited into camera-sized frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def astronaut_face(width: int = 110) -> np.ndarray:
+    """Eileen Collins' head and shoulders from scikit-image's astronaut, BGR, ``width`` px wide."""
+    from skimage import data as skdata
+
+    img = cv2.cvtColor(skdata.astronaut(), cv2.COLOR_RGB2BGR)
+    crop = img[20:260, 130:350]
+    h = round(crop.shape[0] * width / crop.shape[1])
+    return cv2.resize(crop, (width, h), interpolation=cv2.INTER_AREA)
+
+
+def face_frames(count: int = 40, size: tuple[int, int] = (320, 240), absent: tuple[tuple[int, int], ...] = ((15, 25),),
+                seed: int = 0) -> tuple[list[np.ndarray], list[bool]]:
+    """Frames with the face drifting across a plain wall; frames in the ``absent`` [start, end) ranges have
+    no face. Returns the frames (BGR) and whether each has the face."""
+    w, h = size
+    face = astronaut_face()
+    fh, fw = face.shape[:2]
+    rng = np.random.default_rng(seed)
+    wall = np.full((h, w, 3), (150, 160, 170), np.uint8)
+    frames, present = [], []
+    for i in range(count):
+        img = wall.copy()
+        img += rng.integers(0, 6, img.shape, dtype=np.uint8)
+        has = not any(a <= i < b for a, b in absent)
+        if has:
+            x = int(20 + (w - fw - 40) * (0.5 + 0.5 * np.sin(i / 7.0)))
+            y = min(max(0, h - fh), int(10 + 5 * np.cos(i / 5.0)))
+            img[y : y + fh, x : x + fw] = face[: h - y, : w - x]
+        frames.append(img)
+        present.append(has)
+    return frames, present
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path:
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    assert writer.isOpened(), "OpenCV cannot write MJPG here"
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def face_video(path: Path, count: int = 40, fps: float = 10.0, **kwargs) -> tuple[Path, list[bool]]:
+    frames, present = face_frames(count, **kwargs)
+    return write_video(path, frames, fps), present
