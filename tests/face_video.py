@@ -54,3 +54,32 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path
 def face_video(path: Path, count: int = 40, fps: float = 10.0, **kwargs) -> tuple[Path, list[bool]]:
     frames, present = face_frames(count, **kwargs)
     return write_video(path, frames, fps), present
+
+
+STYLES = ("art_nouveau_modern", "baroque", "expressionism", "impressionism", "post_impressionism", "romanticism",
+          "symbolism")
+
+
+def tiny_pack(root: Path) -> Path:
+    """A pack folder with the real emotion model and tiny random-weight generator (16 px, the default pack's
+    7 style names), x2 upscaler and encoder, exported like the real ones (needs torch: tests only)."""
+    import shutil
+
+    import torch
+
+    from exporters.__main__ import main as exporters_main
+    from models.checkpoint import save_checkpoint
+    from models.registry import create_model
+
+    repo = Path(__file__).resolve().parents[1]
+    root.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    g = save_checkpoint(root / "g.ckpt", create_model("sagan", resolution=16, g_channels=4, d_channels=4,
+                                                      latent_dim=8, classes=STYLES))
+    u = save_checkpoint(root / "u.ckpt", create_model("sasr_x2", channels=8, n_groups=1, n_blocks=1))
+    e = save_checkpoint(root / "e.ckpt", create_model("painting_encoder", classes=STYLES, work_size=112))
+    assert exporters_main(["sagan", "--checkpoint", str(g), "--out", str(root / "sagan.onnx")]) == 0
+    assert exporters_main(["sasr", "--checkpoint", str(u), "--out", str(root / "sasr_x4.onnx")]) == 0
+    assert exporters_main(["encoder", "--checkpoint", str(e), "--out", str(root / "encoder.onnx")]) == 0
+    shutil.copy(repo / "assets" / "models" / "emotion.onnx", root / "emotion.onnx")
+    return root
