@@ -58,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     order.add_argument("--out", default=None, help="JSON file (default: COLLECTION.order.json beside the folder)")
     order.add_argument("--dump-features", default=None, metavar="FILE.npy", help="also write the feature matrix")
     order.add_argument("--models", default=None, help="model folder for the encoder (default: the bundled pack)")
+    emotions = sub.add_parser("emotions", help="per frame: face boxes and emotion probabilities (raw, smoothed)")
+    emotions.add_argument("source", metavar="SOURCE", help="camera index, video file, stream URL or image folder")
+    emotions.add_argument("--json", action="store_true", help="one JSON object per line and per frame")
+    emotions.add_argument("--frames", type=int, default=None, help="stop after N frames (default: the whole source)")
+    emotions.add_argument("--face", choices=["largest", "central", "aggregate"], default="largest",
+                          help="which face is the main one (aggregate: all, averaged)")
+    emotions.add_argument("--half-life", type=float, default=1.0, help="smoothing half-life in seconds (default 1)")
+    emotions.add_argument("--fps", type=float, default=10.0, help="frame rate of an image folder (default 10)")
+    emotions.add_argument("--models", default=None, help="model folder (default: the bundled pack)")
     return parser
 
 
@@ -300,6 +309,31 @@ def run_order(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_emotions(args: argparse.Namespace) -> int:
+    """``installation emotions``: a diagnostic that reads every frame; bad sources or models: one line, exit 2."""
+    from installation.capture import SourceError, open_source
+    from installation.capture.faces import FaceTracker
+    from installation.emotion.diagnose import run
+    from installation.emotion.pipeline import EmotionPipeline
+    from installation.inference.contract import ModelContractError
+    from installation.inference.emotion import EmotionClassifier
+    from installation.pack import pack_path
+
+    try:
+        if args.frames is not None and args.frames <= 0:
+            raise UserError("--frames must be > 0")
+        _positive("--half-life", args.half_life, allow_zero=True)
+        _positive("--fps", args.fps)
+        classifier = EmotionClassifier(pack_path("emotion", args.models))
+        pipeline = EmotionPipeline(classifier, tracker=FaceTracker(args.face), half_life=args.half_life)
+        source = open_source(args.source, fps=args.fps)
+        run(source, pipeline, as_json=args.json, frames=args.frames)
+    except (UserError, ModelContractError, SourceError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
@@ -317,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_play(args)
     if args.command == "order":
         return run_order(args)
+    if args.command == "emotions":
+        return run_emotions(args)
     return EXIT_USER_ERROR
 
 
