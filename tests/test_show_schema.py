@@ -335,9 +335,10 @@ def test_sizes_colours_and_shorthands(base: Path) -> None:
         "show.yaml:2 display.size: width and height must be > 0"]
 
 
-def test_emotion_mirror_is_validated_loosely(base: Path) -> None:
-    text = "version: 1\ncues:\n  - scene: {type: emotion_mirror, camera: 0, styles: [calm]}\n    follow: hold\n"
+def test_emotion_mirror_has_a_strict_schema(base: Path) -> None:
+    text = "version: 1\ncues:\n  - scene: {type: emotion_mirror, camera: 0}\n    follow: hold\n"
     assert check_text(text, "show.yaml", base).ok
+    assert "styles" in errors(text.replace("camera: 0", "camera: 0, styles: [calm]"), base)[0]
     assert errors(text.replace("camera: 0", "camera: [0]"), base) == [
         "show.yaml:3 cues[0].scene.camera: expected a camera index, a video file or a stream URL, got a list"]
 

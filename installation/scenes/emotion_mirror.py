@@ -1,30 +1,211 @@
-"""``emotion_mirror``: a placeholder until issue 5 brings the camera -> emotion -> painting mirror.
+"""``emotion_mirror``: a camera sees a visitor's face, the emotion classifier reads it, and the wall paints
+an artwork in the style mixture that emotion maps to (after *VAHA*). Nobody there, or no camera: the
+attract scene (a Gradual Change given in the show) plays, and the mirror comes back with the next face.
 
-It draws the show background and says so once in the log; it does not pretend to be the mirror.
+Threads: capture (newest frame only) -> analysis (faces + emotion, ONNX Runtime) -> the scene, on the GL
+thread, smooths the emotion against show time (:class:`MirrorState`, a pure function of cue time and the
+readings) and orders paintings from the paint worker (generator -> upscaler -> encoder's pick, ONNX
+Runtime); finished paintings cross-fade in on a 1x1 :class:`GridCompositor`, whose post chain applies.
+Frames and face crops stay in memory: nothing is written to disk or sent anywhere.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
+import cv2
 import moderngl
 
+from installation.easing import ease
+from installation.render import GridCompositor, Transition
 from installation.render.color import to_unit
 from installation.scenes.base import Scene, SceneEnv
+from installation.scenes.gradual_change import GradualChangeScene
+from installation.scenes.mix import SceneMixer, SceneSlot
 from installation.show import EmotionMirrorParams
 
 log = logging.getLogger(__name__)
-_told = False
+
+
+def render_transition(spec: Any) -> Transition:
+    """A show :class:`~installation.show.fields.Transition` as the renderer's."""
+    options = {"direction": spec.direction} if spec.type == "wipe" else {}
+    return Transition(spec.type, spec.duration, spec.easing, options)
+
+
+class MirrorModels:
+    """The models the mirror needs, loaded from the show's model folder (or the bundled pack)."""
+
+    def __init__(self, folder: Any = None, upscale: bool = True, threads: int | None = None) -> None:
+        from installation.inference.emotion import EmotionClassifier
+        from installation.inference.encoder import PaintingEncoder
+        from installation.inference.generator import Generator, Upscaler
+        from installation.pack import pack_path
+
+        self.emotion = EmotionClassifier(pack_path("emotion", folder), threads=threads)
+        self.generator = Generator(pack_path("generator", folder), threads=threads)
+        up, enc = pack_path("upscaler", folder), pack_path("encoder", folder)
+        self.upscaler = Upscaler(up, threads=threads) if upscale and up.is_file() else None
+        self.encoder = PaintingEncoder(enc, threads=threads) if enc.is_file() else None
 
 
 class EmotionMirrorScene(Scene):
-    def __init__(self, env: SceneEnv, params: EmotionMirrorParams) -> None:
+    """The mirror. ``analyzer``/``models``/``worker`` may be injected (tests); by default the scene opens the
+    show's camera and the show's models when it starts playing."""
+
+    def __init__(self, env: SceneEnv, params: EmotionMirrorParams, *, analyzer: Any = None,
+                 models: MirrorModels | None = None, worker: Any = None) -> None:
         super().__init__(env, params)
-        global _told
-        if not _told:
-            log.warning("cue %s: the emotion mirror arrives with issue 5; showing the background meanwhile", env.cue_id)
-            _told = True
+        from installation.emotion.art import DEFAULT_MAPPING, PaintWorker, mapping_matrix
+        from installation.emotion.mirror import MirrorSettings, MirrorState
+
+        self.grid = GridCompositor(env.ctx, env.size, 1, 1, fit=params.fit, background=env.background,
+                                   cell_aspect=None, post=env.post)
+        self.attract = GradualChangeScene(env, params.attract) if params.attract is not None else None
+        self.transition = render_transition(params.transition)
+        self.mode_transition = render_transition(params.attract_transition)
+        self.state = None
+        self.models = models
+        self.analyzer = analyzer
+        self.worker = worker
+        self.paintings = 0
+        self.latency: list[float] = []  # seconds from the frame's capture to the painting's first frame
+        self._attract_t = 0.0
+        self._slots: list[SceneSlot] = []
+        self._mixer: SceneMixer | None = None
+        self._inset: GridCompositor | None = None
+        self._inset_at = -1.0
+        self._shown_pending: float | None = None
+        self.last_painting = None
+        try:
+            if self.models is None:
+                self.models = MirrorModels(params.models, params.upscale)
+            labels = self.models.emotion.labels
+            matrix = mapping_matrix(params.mapping or DEFAULT_MAPPING, labels, self.models.generator.classes)
+            settings = MirrorSettings(params.half_life, params.switch_margin, params.switch_seconds,
+                                      params.absent_after, params.interval, params.min_interval)
+            self.state = MirrorState(settings, matrix, labels)
+            if self.worker is None:
+                self.worker = PaintWorker(self.models.generator, self.models.upscaler, self.models.encoder,
+                                          params.candidates)
+            if self.analyzer is None:
+                self.analyzer = self._open_camera()
+        except Exception as exc:  # no models, bad mapping: the show goes on with the attract scene
+            log.error("cue %s: the emotion mirror cannot start (%s); playing its attract scene", env.cue_id, exc)
+            self.state = None
+
+    def _open_camera(self) -> Any:
+        from installation.capture import CaptureThread, open_source
+        from installation.capture.faces import FaceDetector, FaceTracker
+        from installation.emotion.live import Analyzer
+        from installation.emotion.pipeline import EmotionPipeline
+
+        p = self.params
+        source = open_source(p.camera, loop=p.loop)
+        capture = CaptureThread(source, pace=True)
+        pipeline = EmotionPipeline(self.models.emotion, FaceDetector(max_side=p.detect_size), FaceTracker(p.face),
+                                   half_life=p.half_life)
+        return Analyzer(capture, pipeline, keep_frame=p.inset).start()
+
+    # ---- time ------------------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return "attract" if self.state is None else self.state.mode
+
+    def on_frame(self, t: float, dt: float) -> None:
+        super().on_frame(t, dt)
+        from installation.emotion.art import PaintRequest
+
+        if self.state is not None:
+            reading = self.analyzer.take() if self.analyzer is not None else None
+            ok = self.analyzer is not None and self.analyzer.source_ok
+            order = self.state.update(t, reading.probs if reading else None,
+                                      reading.has_face if reading else None, ok)
+            if order is not None and self.worker is not None:
+                captured = reading.timings.get("captured_at") if reading else None
+                self.worker.submit(PaintRequest(order.mixture, self.params.seed * 100003 + order.serial,
+                                                time.perf_counter(), tag=captured))
+            self._collect(t)
+        if (self.mode == "attract" or self._mixing(t)) and self.attract is not None:
+            self._attract_t += dt
+            self.attract.on_frame(self._attract_t, dt)
+
+    def _collect(self, t: float) -> None:
+        if self.worker is None:
+            return
+        while not self.worker.results.empty():
+            painting = self.worker.results.get_nowait()
+            self.grid.set_image(0, painting.image, transition=self.transition, start_time=t,
+                                seed=painting.seed)
+            self.paintings += 1
+            self.last_painting = painting
+            self._shown_pending = painting.request.tag
+
+    def _mixing(self, t: float) -> bool:
+        return self.state is not None and t - self.state.mode_since < self.mode_transition.duration \
+            and self.state.mode_since > 0
+
+    # ---- pixels ----------------------------------------------------------------------------------------
+
+    def _draw_mode(self, mode: str, fbo: moderngl.Framebuffer) -> None:
+        if mode == "mirror":
+            self.grid.draw(self.t, fbo)
+            if self._shown_pending is not None and not self.grid.uploads_pending:  # the painting's first frame is drawn
+                self.latency.append(time.monotonic() - self._shown_pending)
+                self._shown_pending = None
+            if self.params.inset:
+                self._draw_inset(fbo)
+        elif self.attract is not None:
+            self.attract.render(fbo)
+        else:
+            fbo.use()
+            fbo.clear(*to_unit(self.env.background), 1.0)
 
     def render(self, fbo: moderngl.Framebuffer) -> None:
-        fbo.use()
-        fbo.clear(*to_unit(self.env.background), 1.0)
+        if not self._mixing(self.t):
+            self._draw_mode(self.mode, fbo)
+            return
+        if not self._slots:
+            self._slots = [SceneSlot(self.env.ctx, self.env.size) for _ in range(2)]
+            self._mixer = SceneMixer(self.env.ctx)
+        new = self.mode
+        old = "attract" if new == "mirror" else "mirror"
+        self._draw_mode(old, self._slots[0].fbo)
+        self._draw_mode(new, self._slots[1].fbo)
+        spec = self.mode_transition
+        progress = ease(spec.easing, min(1.0, (self.t - self.state.mode_since) / max(spec.duration, 1e-6)))
+        self._mixer.draw(fbo, self._slots[0].texture, self._slots[1].texture, spec, progress)
+
+    def _draw_inset(self, fbo: moderngl.Framebuffer) -> None:
+        """The newest camera frame, mirrored, in the bottom-right corner (reusing the compositor)."""
+        frame = self.analyzer.frame() if self.analyzer is not None else None
+        if frame is None:
+            return
+        w, h = self.env.size
+        iw = max(8, int(w * self.params.inset_size))
+        ih = max(8, int(iw * frame.shape[0] / frame.shape[1]))
+        if self._inset is None:
+            self._inset = GridCompositor(self.env.ctx, (iw, ih), 1, 1, fit="cover", cell_aspect=None,
+                                         background=self.env.background)
+        if self.t - self._inset_at >= 1 / 15:
+            rgb = cv2.cvtColor(cv2.flip(frame, 1), cv2.COLOR_BGR2RGB)
+            self._inset.set_image(0, rgb, transition="cut", start_time=self.t)
+            self._inset_at = self.t
+        self._inset.draw(self.t)
+        margin = max(4, w // 60)
+        viewport = fbo.viewport
+        fbo.viewport = (w - iw - margin, margin, iw, ih)
+        self._inset.present(fbo)
+        fbo.viewport = viewport
+
+    def release(self) -> None:
+        if self.analyzer is not None:
+            self.analyzer.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        for obj in (self.grid, self.attract, self._mixer, self._inset, *self._slots):
+            if obj is not None:
+                obj.release()

@@ -245,12 +245,93 @@ def _camera(value: Any) -> int | str:
 
 
 class EmotionMirrorParams(SceneParams):
-    """The emotion mirror (camera -> emotion -> generated painting). Validated loosely until its scene exists."""
+    """The emotion mirror (camera -> faces -> emotion -> generated painting), with an attract scene.
 
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    The camera is opened only when the scene plays, never at validation. Models are read at validation
+    (metadata only matters: the emotion labels and the generator's classes that ``mapping`` must name).
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: Literal["emotion_mirror"]
     camera: Annotated[int | str, BeforeValidator(_camera)] = 0
+    loop: bool = True  # a video file or image folder starts again at its end
+    models: Path | None = None  # model folder (default: the bundled pack)
+    face: Literal["largest", "central", "aggregate"] = "largest"
+    detect_size: int = Field(320, ge=64, le=4096)  # longer side of the frame the detector sees
+    half_life: float = Field(1.0, ge=0)  # EMA smoothing of the emotion probabilities, seconds
+    switch_margin: float = Field(0.1, ge=0, le=1)  # hysteresis: lead another emotion needs...
+    switch_seconds: float = Field(1.0, ge=0)  # ...for this long before the displayed emotion changes
+    absent_after: Seconds = 5.0  # no face for this long -> the attract scene
+    mapping: dict[str, dict[str, float]] | None = None  # emotion -> {style: weight}; None: the default
+    interval: Seconds = 8.0  # a new painting every N seconds while someone is there
+    min_interval: float = Field(2.0, ge=0)  # ...sooner when the displayed emotion changes, but not sooner
+    candidates: int = Field(4, ge=1, le=32)  # paintings per round; the encoder keeps the most in-style
+    upscale: bool = True
+    seed: int = 0
+    fit: Literal["cover", "contain"] = "contain"
+    transition: Transition = Field(
+        default_factory=lambda: Transition(type="crossfade", seconds=2.0, easing="ease_in_out"))
+    attract: GradualChangeParams | None = None
+    attract_transition: Transition = Field(
+        default_factory=lambda: Transition(type="crossfade", seconds=1.5, easing="ease_in_out"))
+    inset: bool = False  # a mirrored camera picture in the corner
+    inset_size: float = Field(0.22, gt=0, le=1)  # its width as a share of the picture's
+
+    @field_validator("camera", mode="after")
+    @classmethod
+    def _camera_path(cls, value: int | str, info: ValidationInfo) -> int | str:
+        if isinstance(value, int) or "://" in value or value.strip().isdigit():
+            return value
+        base = Path((info.context or {}).get("base_dir") or Path.cwd())
+        return os.path.normpath(base / Path(value).expanduser())
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _models(cls, value: Any, info: ValidationInfo) -> Path | None:
+        return None if value is None else resolve_path(value, info, "folder")
+
+    @field_validator("mapping", mode="after")
+    @classmethod
+    def _weights(cls, value: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]] | None:
+        for emotion, weights in (value or {}).items():
+            if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+                raise custom_error(f"{emotion}: weights must be >= 0 with at least one > 0")
+        return value
+
+    def inspect(self) -> list[SceneProblem]:
+        problems: list[SceneProblem] = []
+        if self.attract is not None:
+            problems += [SceneProblem(("attract", *p.loc), p.message, p.warning) for p in self.attract.inspect()]
+        if isinstance(self.camera, str) and "://" not in self.camera and not self.camera.isdigit() \
+                and not Path(self.camera).exists():
+            problems.append(SceneProblem(("camera",), f"{self.camera} does not exist (yet); the mirror keeps "
+                                         "retrying and shows the attract scene meanwhile", warning=True))
+        problems += self._check_models()
+        return problems
+
+    def _check_models(self) -> list[SceneProblem]:
+        """The mapping must name the emotion model's labels and the generator's classes."""
+        from installation.emotion.art import DEFAULT_MAPPING, MappingError, mapping_matrix
+        from installation.inference.contract import ModelContractError
+        from installation.inference.emotion import EmotionClassifier
+        from installation.inference.generator import Generator
+        from installation.pack import pack_path
+
+        try:
+            emotion_path, generator_path = pack_path("emotion", self.models), pack_path("generator", self.models)
+            if not (emotion_path.is_file() and generator_path.is_file()):
+                missing = emotion_path if not emotion_path.is_file() else generator_path
+                return [SceneProblem(("models",), f"model {missing} is missing; the mirror will only play its "
+                                     "attract scene", warning=True)]
+            labels = EmotionClassifier(emotion_path, threads=1).labels
+            classes = Generator(generator_path, threads=1).classes
+            mapping_matrix(self.mapping or DEFAULT_MAPPING, labels, classes)
+        except MappingError as exc:
+            return [SceneProblem(("mapping",), str(exc))]
+        except ModelContractError as exc:
+            return [SceneProblem(("models",), str(exc))]
+        return []
 
 
 register_scene("gradual_change", GradualChangeParams)
