@@ -220,3 +220,31 @@ def test_live_video_through_the_threads_writes_no_files(rc: RenderContext, pack:
 
 def test_write_video_helper_is_only_used_by_tests(tmp_path: Path) -> None:
     assert write_video(tmp_path / "a.avi", [np.zeros((8, 8, 3), np.uint8)] * 2).is_file()
+
+
+def test_example_show_validates_with_its_assets(tmp_path: Path, collection: Path, pack: Path) -> None:
+    """shows/emotion_mirror.yaml, pointed at a small collection and a pack: valid, camera not opened."""
+    from installation.show import check_show
+
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "shows" / "emotion_mirror.yaml").read_text()
+    text = text.replace("../assets/collections/demo", str(collection)).replace("order: gnn", "order: as_is")
+    text = text.replace("      face: largest", f"      models: {pack}\n      face: largest")
+    show = tmp_path / "mirror.yaml"
+    show.write_text(text)
+    report = check_show(show)
+    assert [str(e) for e in report.errors] == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("sad: {symbolism: 0.6", "sad: {cubism: 0.6"))
+    errors = [str(e) for e in check_show(bad).errors]
+    assert len(errors) == 1 and "scene.mapping" in errors[0] and "cubism" in errors[0], errors
+
+
+def test_runtime_modules_do_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, installation.capture, installation.capture.faces, installation.emotion, "
+            "installation.emotion.live, installation.scenes.emotion_mirror, installation.inference.emotion; "
+            "sys.exit('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
