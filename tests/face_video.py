@@ -23,7 +23,7 @@ def face_frames(count: int = 40, size: tuple[int, int] = (320, 240), absent: tup
     """Frames with the face drifting across a plain wall; frames in the ``absent`` [start, end) ranges have
     no face. Returns the frames (BGR) and whether each has the face."""
     w, h = size
-    face = astronaut_face()
+    face = astronaut_face(round(110 * w / 320))
     fh, fw = face.shape[:2]
     rng = np.random.default_rng(seed)
     wall = np.full((h, w, 3), (150, 160, 170), np.uint8)
