@@ -161,3 +161,50 @@ def test_paint_keeps_the_candidate_most_in_style(pack: Path) -> None:
     done = worker.results.get(timeout=30)
     worker.stop()
     assert done.seed == 1 and done.image.shape == (32, 32, 3)
+
+
+@pytest.mark.shared_data
+def test_real_portraits_in_a_video(classifier: EmotionClassifier, shared_data: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture) -> None:
+    """Real portraits (../shared/data/faces/portraits) composited into camera frames with gaps, written as a
+    video: the CLI reports every frame, finds most faces, none in the gaps, and its per-frame emotion equals
+    the model run directly on the same crop."""
+    import json
+
+    from face_video import write_video
+
+    from installation.cli import main
+
+    images = sorted((shared_data / "faces" / "portraits" / "images").glob("*"))[:16]
+    frames, present = [], []
+    wall = np.full((240, 320, 3), (150, 160, 170), np.uint8)
+    for i, path in enumerate(images):
+        face = cv2.imread(str(path))
+        if face is None:
+            continue
+        face = cv2.resize(face, (130, 130), interpolation=cv2.INTER_AREA)
+        frame = wall.copy()
+        x, y = 30 + (i * 37) % 150, 40 + (i * 13) % 60
+        frame[y : y + 130, x : x + 130] = face
+        frames += [frame, wall.copy()]
+        present += [True, False]
+    video = write_video(tmp_path / "portraits.avi", frames, fps=5.0)
+    decoded = []
+    cap = cv2.VideoCapture(str(video))
+    while (ok_frame := cap.read())[0]:
+        decoded.append(ok_frame[1])
+    cap.release()
+    assert main(["emotions", str(video), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == len(frames) == len(decoded)
+    found = 0
+    for row, has, frame in zip(rows, present, decoded):
+        if not has:
+            assert row["faces"] == []
+            continue
+        found += bool(row["faces"])
+        for face in row["faces"]:
+            expected = direct_probs(frame, tuple(face["box"]))
+            got = np.array([face["probs"][k] for k in classifier.labels])
+            assert np.allclose(got, expected, atol=1e-5)
+    assert found >= 0.75 * sum(present)
