@@ -248,3 +248,31 @@ def test_runtime_modules_do_not_import_torch() -> None:
             "installation.emotion.live, installation.scenes.emotion_mirror, installation.inference.emotion; "
             "sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_camera_missing_at_start_then_plugged_in(rc: RenderContext, pack: Path, collection: Path,
+                                                 tmp_path: Path) -> None:
+    """A source that is not there: the attract scene plays and the capture keeps retrying; when the video
+    appears, the mirror comes alive without a restart."""
+    video = tmp_path / "late.avi"
+    params = mirror_params(pack, collection, camera=str(video))
+    scene = EmotionMirrorScene(SceneEnv(rc.ctx, (W, H)), params)
+    try:
+        t = 0.0
+        for _ in range(5):
+            time.sleep(0.05)
+            t += 0.05
+            scene.on_frame(t, 0.05)
+            render(scene, rc)
+        assert scene.mode == "attract" and scene.analyzer.capture.state == "reconnecting"
+        face_video(tmp_path / "tmp.avi", count=20, fps=20.0, absent=())[0].rename(video)
+        deadline = time.monotonic() + 30
+        while scene.paintings == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            t += 0.05
+            scene.on_frame(t, 0.05)
+            render(scene, rc)
+        assert scene.mode == "mirror" and scene.paintings >= 1
+        assert scene.analyzer.capture.stats.reconnects >= 1
+    finally:
+        scene.release()
