@@ -274,5 +274,7 @@ def test_camera_missing_at_start_then_plugged_in(rc: RenderContext, pack: Path, 
             render(scene, rc)
         assert scene.mode == "mirror" and scene.paintings >= 1
         assert scene.analyzer.capture.stats.reconnects >= 1
+        stats = scene.stats
+        assert stats["camera"] == "connected" and stats["capture_frames"] > 0 and "capture_dropped" in stats
     finally:
         scene.release()

@@ -148,6 +148,19 @@ class EmotionMirrorScene(Scene):
         return self.state is not None and t - self.state.mode_since < self.mode_transition.duration \
             and self.state.mode_since > 0
 
+    @property
+    def stats(self) -> dict[str, Any]:
+        """For the status overlay and the kiosk: mode, emotion, camera state, capture fps and drops, paintings."""
+        out: dict[str, Any] = {"mode": self.mode, "paintings": self.paintings,
+                               "emotion": self.state.label if self.state else None}
+        capture = getattr(self.analyzer, "capture", None)
+        if capture is not None:
+            out["camera"] = capture.state
+            out.update({f"capture_{k}": v for k, v in capture.stats.to_json().items()})
+        if self.latency:
+            out["latency_s"] = self.latency[-1]
+        return out
+
     # ---- pixels ----------------------------------------------------------------------------------------
 
     def _draw_mode(self, mode: str, fbo: moderngl.Framebuffer) -> None:
