@@ -324,6 +324,9 @@ def run_emotions(args: argparse.Namespace) -> int:
             raise UserError("--frames must be > 0")
         _positive("--half-life", args.half_life, allow_zero=True)
         _positive("--fps", args.fps)
+        import cv2
+
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # "can't open camera" is our one line
         classifier = EmotionClassifier(pack_path("emotion", args.models))
         pipeline = EmotionPipeline(classifier, tracker=FaceTracker(args.face), half_life=args.half_life)
         source = open_source(args.source, fps=args.fps)
