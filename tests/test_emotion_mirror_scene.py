@@ -278,3 +278,32 @@ def test_camera_missing_at_start_then_plugged_in(rc: RenderContext, pack: Path, 
         assert stats["camera"] == "connected" and stats["capture_frames"] > 0 and "capture_dropped" in stats
     finally:
         scene.release()
+
+
+def test_post_chain_applies_to_the_paintings(rc: RenderContext, pack: Path, collection: Path) -> None:
+    from installation.render import PostSettings
+
+    params = mirror_params(pack, collection)
+    models = MirrorModels(pack, upscale=True, threads=1)
+    analyzer = FakeAnalyzer()
+    env = SceneEnv(rc.ctx, (W, H), post=PostSettings.from_mapping({"grade": {"saturation": 0.0}}))
+    scene = EmotionMirrorScene(env, params, analyzer=analyzer, models=models)
+    try:
+        t = 0.0
+        analyzer.next = Reading(0.0, [FaceReading((10, 10, 40, 40), True, HAPPY)], HAPPY, None)
+        scene.on_frame(0.0, 0.0)
+        deadline = time.monotonic() + 30
+        while scene.paintings == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            scene.on_frame(t, 0.0)
+        for _ in range(8):
+            t += 0.1
+            analyzer.next = Reading(t, [FaceReading((10, 10, 40, 40), True, HAPPY)], HAPPY, None)
+            scene.on_frame(t, 0.1)
+            pixels = render(scene, rc).astype(int)
+        centre = pixels[H // 4 : 3 * H // 4, W // 2 - H // 4 : W // 2 + H // 4]
+        colour = np.abs(centre[..., 0] - centre[..., 1]).mean() + np.abs(centre[..., 1] - centre[..., 2]).mean()
+        original = scene.last_painting.image.astype(int)
+        assert colour < 3 and np.abs(original[..., 0] - original[..., 1]).mean() > 3  # grey after the grade
+    finally:
+        scene.release()
