@@ -46,3 +46,16 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
                               cwd=REPO)
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith("error:") and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_image_folder_source_with_fps_and_aggregate(tmp_path: Path, capsys) -> None:
+    import cv2
+    from face_video import face_frames
+
+    frames, present = face_frames(6, absent=((2, 4),))
+    for i, frame in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"{i:03d}.png"), frame)
+    assert main(["emotions", str(tmp_path), "--json", "--fps", "4", "--face", "aggregate"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["t"] for r in rows] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25]
+    assert [bool(r["faces"]) for r in rows] == present
