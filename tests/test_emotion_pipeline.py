@@ -147,15 +147,17 @@ def test_paint_keeps_the_candidate_most_in_style(pack: Path) -> None:
     enc = PaintingEncoder(pack / "encoder.onnx", threads=1)
     mix = blend({"happy": 1.0}, mapping_matrix(DEFAULT_MAPPING, list(DEFAULT_MAPPING), gen.classes),
                 list(DEFAULT_MAPPING))
-    result = paint(PaintRequest(mix, seed=3), gen, up, enc, candidates=4)
-    assert result.image.shape == (32, 32, 3) and result.image.dtype == np.uint8
-    # the kept one scores highest among the candidates
-    images = up.upscale(gen.generate(gen.latents(4, 3), mix))
     from installation.inference.generator import to_uint8
 
-    probs = enc.encode(list(to_uint8(images))).probs
-    assert result.score == pytest.approx(float((probs @ mix).max()), abs=1e-5)
-    assert np.allclose(result.mixture, mix)
+    raw = gen.generate(gen.latents(4, 3), mix)
+    for select_on, rated in (("upscaled", up.upscale(raw)), ("generated", raw)):
+        result = paint(PaintRequest(mix, seed=3), gen, up, enc, candidates=4, select_on=select_on)
+        assert result.image.shape == (32, 32, 3) and result.image.dtype == np.uint8
+        scores = enc.encode(list(to_uint8(rated))).probs @ mix  # the kept one scores highest
+        assert result.score == pytest.approx(float(scores.max()), abs=1e-5)
+        best = int(np.argmax(scores))
+        assert np.array_equal(result.image, to_uint8(up.upscale(raw[best : best + 1]))[0])
+        assert np.allclose(result.mixture, mix)
     worker = PaintWorker(gen, up, enc, candidates=2)
     worker.submit(PaintRequest(mix, seed=1))
     done = worker.results.get(timeout=30)

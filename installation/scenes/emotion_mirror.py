@@ -78,6 +78,7 @@ class EmotionMirrorScene(Scene):
         self._inset: GridCompositor | None = None
         self._inset_at = -1.0
         self._shown_pending: float | None = None
+        self._last_captured: float | None = None
         self.last_painting = None
         try:
             if self.models is None:
@@ -89,7 +90,7 @@ class EmotionMirrorScene(Scene):
             self.state = MirrorState(settings, matrix, labels)
             if self.worker is None:
                 self.worker = PaintWorker(self.models.generator, self.models.upscaler, self.models.encoder,
-                                          params.candidates)
+                                          params.candidates, params.select_on)
             if self.analyzer is None:
                 self.analyzer = self._open_camera()
         except Exception as exc:  # no models, bad mapping: the show goes on with the attract scene
@@ -124,10 +125,11 @@ class EmotionMirrorScene(Scene):
             ok = self.analyzer is not None and self.analyzer.source_ok
             order = self.state.update(t, reading.probs if reading else None,
                                       reading.has_face if reading else None, ok)
-            if order is not None and self.worker is not None:
-                captured = reading.timings.get("captured_at") if reading else None
+            if reading is not None and reading.has_face:
+                self._last_captured = reading.timings.get("captured_at")
+            if order is not None and self.worker is not None:  # tag: capture time of the newest frame behind it
                 self.worker.submit(PaintRequest(order.mixture, self.params.seed * 100003 + order.serial,
-                                                time.perf_counter(), tag=captured))
+                                                time.perf_counter(), tag=self._last_captured))
             self._collect(t)
         if (self.mode == "attract" or self._mixing(t)) and self.attract is not None:
             self._attract_t += dt

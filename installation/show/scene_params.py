@@ -268,6 +268,7 @@ class EmotionMirrorParams(SceneParams):
     min_interval: float = Field(2.0, ge=0)  # ...sooner when the displayed emotion changes, but not sooner
     candidates: int = Field(4, ge=1, le=32)  # paintings per round; the encoder keeps the most in-style
     upscale: bool = True
+    select_on: Literal["generated", "upscaled"] = "generated"  # rate candidates before upscaling (faster)
     seed: int = 0
     fit: Literal["cover", "contain"] = "contain"
     transition: Transition = Field(
