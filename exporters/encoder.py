@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from exporters.onnx_export import ExportReport, export_onnx, parse_meta, provenance
+from exporters.onnx_export import add_checkpoint_arguments as add_arguments  # noqa: F401
 from models.checkpoint import file_sha256, load_model
 from models.encoder import EncoderExport
 
 TRAINING_DATA = "WikiArt paintings, 7 styles x 1000 (224 px, at 112 px), 90% train split; see MODEL_CARD.md"
 LICENSE = "weights: project's own (MIT); trained on WikiArt images (CC BY-NC-SA 4.0, non-commercial research)"
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="extra metadata (repeatable)")
 
 
 def export_module(model: nn.Module) -> nn.Module:

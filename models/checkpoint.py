@@ -9,7 +9,6 @@ A checkpoint is a dict saved with ``torch.save``::
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from installation.hashing import file_sha256  # noqa: F401  (re-exported for exporters)
 from models.registry import config_dict, create_model
 
 FORMAT = 1
@@ -64,11 +64,3 @@ def load_model(path: str | Path, *, use_ema: bool = True) -> tuple[nn.Module, di
     model.load_state_dict(state)
     model.eval()
     return model, payload
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -18,6 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.hashing import file_sha256
+
 log = logging.getLogger(__name__)
 
 FEATURE_VERSION = 1
@@ -48,22 +50,6 @@ class Features:
 def cache_dir() -> Path:
     """``$INSTALLATION_CACHE`` or ``~/.cache/installation``."""
     return Path(os.environ.get("INSTALLATION_CACHE") or Path.home() / ".cache" / "installation")
-
-
-_FILE_HASHES: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes (memoised by path, size and mtime)."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _FILE_HASHES:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _FILE_HASHES[key] = h.hexdigest()
-    return _FILE_HASHES[key]
 
 
 def content_hash(images: list[Path], config: FeatureConfig, encoder: Path | None) -> str:
