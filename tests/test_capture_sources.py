@@ -183,3 +183,21 @@ def test_tracker_modes() -> None:
     assert iou(big, big) == 1.0 and iou(small, big) == 0.0
     with pytest.raises(ValueError):
         FaceTracker("loudest")
+
+
+def test_onnx_face_detector_option_fails_clearly(tmp_path: Path) -> None:
+    from installation.capture.faces import FaceDetector as Haar
+    from installation.capture.faces import OnnxFaceDetector, make_detector
+    from installation.show import check_show
+
+    assert isinstance(make_detector("haar"), Haar)
+    with pytest.raises(FileNotFoundError):
+        make_detector(tmp_path / "missing.onnx")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not an onnx file")
+    with pytest.raises(ValueError, match="YuNet"):
+        OnnxFaceDetector(bad)
+    show = tmp_path / "s.yaml"
+    show.write_text("version: 1\ncues:\n  - scene: {type: emotion_mirror, detector: bad.onnx}\n    follow: hold\n")
+    errors = [str(e) for e in check_show(show).errors]
+    assert len(errors) == 1 and "scene.detector" in errors[0] and "YuNet" in errors[0], errors

@@ -118,3 +118,45 @@ class FaceTracker:
         self._main = boxes[main]
         self._missed = 0
         return [TrackedFace(b, i == main, self._main_id if i == main else 0) for i, b in enumerate(boxes)]
+
+
+class OnnxFaceDetector:
+    """An ONNX face detector in OpenCV's YuNet format (``cv2.FaceDetectorYN``, e.g. opencv_zoo's
+    face_detection_yunet_2023mar.onnx), on the frame scaled to ``max_side``; same ``detect`` as the Haar one."""
+
+    def __init__(self, path: str | Path, *, max_side: int = 320, score_threshold: float = 0.7) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{self.path}: face detector model not found")
+        try:
+            self.net = cv2.FaceDetectorYN.create(str(self.path), "", (max_side, max_side), score_threshold)
+        except cv2.error as exc:
+            raise ValueError(f"{self.path}: not a face detector OpenCV can load (YuNet format): "
+                             f"{str(exc).strip().splitlines()[-1]}") from None
+        self.max_side = max_side
+
+    def detect(self, image: np.ndarray) -> list[Box]:
+        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        h, w = bgr.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        small = bgr if scale == 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)),
+                                                    interpolation=cv2.INTER_AREA)
+        self.net.setInputSize((small.shape[1], small.shape[0]))
+        _, found = self.net.detect(small)
+        boxes: list[Box] = []
+        for row in found if found is not None else []:
+            x, y = max(0, round(row[0] / scale)), max(0, round(row[1] / scale))
+            bw, bh = round(row[2] / scale), round(row[3] / scale)
+            if bw > 0 and bh > 0:
+                boxes.append((x, y, min(bw, w - x), min(bh, h - y)))
+        boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
+        return boxes
+
+
+def make_detector(spec: str | Path | None = None, max_side: int = 320) -> FaceDetector | OnnxFaceDetector:
+    """``None``/``"haar"``: the Haar cascade; a ``.onnx`` path: :class:`OnnxFaceDetector`; an ``.xml``: a cascade."""
+    if spec is None or str(spec) == "haar":
+        return FaceDetector(max_side=max_side)
+    if str(spec).lower().endswith(".onnx"):
+        return OnnxFaceDetector(spec, max_side=max_side)
+    return FaceDetector(spec, max_side=max_side)

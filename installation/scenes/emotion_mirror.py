@@ -99,15 +99,15 @@ class EmotionMirrorScene(Scene):
 
     def _open_camera(self) -> Any:
         from installation.capture import CaptureThread, open_source
-        from installation.capture.faces import FaceDetector, FaceTracker
+        from installation.capture.faces import FaceTracker, make_detector
         from installation.emotion.live import Analyzer
         from installation.emotion.pipeline import EmotionPipeline
 
         p = self.params
         source = open_source(p.camera, loop=p.loop)
         capture = CaptureThread(source, pace=True)
-        pipeline = EmotionPipeline(self.models.emotion, FaceDetector(max_side=p.detect_size), FaceTracker(p.face),
-                                   half_life=p.half_life)
+        pipeline = EmotionPipeline(self.models.emotion, make_detector(p.detector, p.detect_size),
+                                   FaceTracker(p.face), half_life=p.half_life)
         return Analyzer(capture, pipeline, keep_frame=p.inset).start()
 
     # ---- time ------------------------------------------------------------------------------------------

@@ -258,6 +258,7 @@ class EmotionMirrorParams(SceneParams):
     loop: bool = True  # a video file or image folder starts again at its end
     models: Path | None = None  # model folder (default: the bundled pack)
     face: Literal["largest", "central", "aggregate"] = "largest"
+    detector: str = "haar"  # "haar" (OpenCV's cascade) or an ONNX face detector in YuNet format (a file)
     detect_size: int = Field(320, ge=64, le=4096)  # longer side of the frame the detector sees
     half_life: float = Field(1.0, ge=0)  # EMA smoothing of the emotion probabilities, seconds
     switch_margin: float = Field(0.1, ge=0, le=1)  # hysteresis: lead another emotion needs...
@@ -287,6 +288,13 @@ class EmotionMirrorParams(SceneParams):
         base = Path((info.context or {}).get("base_dir") or Path.cwd())
         return os.path.normpath(base / Path(value).expanduser())
 
+    @field_validator("detector", mode="before")
+    @classmethod
+    def _detector(cls, value: Any, info: ValidationInfo) -> str:
+        if value == "haar":
+            return value
+        return str(resolve_path(value, info, "file"))
+
     @field_validator("models", mode="before")
     @classmethod
     def _models(cls, value: Any, info: ValidationInfo) -> Path | None:
@@ -308,6 +316,13 @@ class EmotionMirrorParams(SceneParams):
                 and not Path(self.camera).exists():
             problems.append(SceneProblem(("camera",), f"{self.camera} does not exist (yet); the mirror keeps "
                                          "retrying and shows the attract scene meanwhile", warning=True))
+        if self.detector != "haar":
+            from installation.capture.faces import make_detector
+
+            try:
+                make_detector(self.detector, self.detect_size)
+            except (ValueError, FileNotFoundError) as exc:
+                problems.append(SceneProblem(("detector",), str(exc)))
         problems += self._check_models()
         return problems
 
