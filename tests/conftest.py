@@ -42,6 +42,16 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def headless_context(size: tuple[int, int]):  # noqa: ANN201 - an installation.render RenderContext
+    """A headless (EGL) GL context of ``size``, or skip the calling test when this machine has none."""
+    from installation.render import ContextUnavailable, create_context
+
+    try:
+        return create_context("headless", size)
+    except ContextUnavailable as exc:
+        pytest.skip(f"no headless OpenGL here (needs libEGL and Mesa or a GPU): {exc}")
+
+
 def write_image(path: Path, rgb: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))

@@ -11,12 +11,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import headless_context
 from face_video import STYLES, face_video, tiny_pack, write_video
 
 from installation.emotion import DEFAULT_MAPPING, PaintWorker, blend, mapping_matrix
 from installation.emotion.mirror import MirrorSettings, MirrorState
 from installation.emotion.pipeline import FaceReading, Reading
-from installation.render import ContextUnavailable, RenderContext, create_context
+from installation.render import RenderContext
 from installation.scenes import SceneEnv
 from installation.scenes.emotion_mirror import EmotionMirrorScene, MirrorModels
 from installation.show import load_show_text
@@ -77,10 +78,7 @@ def test_paint_orders_follow_the_mapping_and_the_cadence() -> None:
 
 @pytest.fixture(scope="module")
 def rc() -> Iterator[RenderContext]:
-    try:
-        context = create_context("headless", (W, H))
-    except ContextUnavailable as exc:
-        pytest.skip(f"no headless OpenGL here: {exc}")
+    context = headless_context((W, H))
     yield context
     context.close()
 

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from conftest import headless_context
 
 from installation.player import FixedClock, Player, RealClock, render_frames
-from installation.render import ContextUnavailable, RenderContext, create_context
+from installation.render import RenderContext
 from installation.show import load_show_text
 
 W, H = 160, 90
@@ -46,10 +47,7 @@ def test_fixed_clock_steps_and_real_clock_pauses() -> None:
 
 @pytest.fixture(scope="module")
 def rc() -> Iterator[RenderContext]:
-    try:
-        context = create_context("headless", (W, H))
-    except ContextUnavailable as exc:
-        pytest.skip(f"no headless OpenGL here: {exc}")
+    context = headless_context((W, H))
     yield context
     context.close()
 

@@ -7,16 +7,15 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 import pytest
+from conftest import headless_context
 
 from installation.render import (
-    ContextUnavailable,
     GradeSettings,
     GridCompositor,
     KuwaharaSettings,
     PostChain,
     PostSettings,
     RenderContext,
-    create_context,
 )
 
 pytestmark = pytest.mark.gl
@@ -24,10 +23,7 @@ pytestmark = pytest.mark.gl
 
 @pytest.fixture(scope="module")
 def rc() -> Iterator[RenderContext]:
-    try:
-        context = create_context("headless", (64, 64))
-    except ContextUnavailable as exc:
-        pytest.skip(f"no headless OpenGL here (needs libEGL and Mesa or a GPU): {exc}")
+    context = headless_context((64, 64))
     yield context
     context.close()
 

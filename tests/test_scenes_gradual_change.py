@@ -10,8 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import headless_context
 
-from installation.render import ContextUnavailable, RenderContext, create_context, fit_image
+from installation.render import RenderContext, fit_image
 from installation.scenes import RevealPlan
 from installation.show import load_show_text
 
@@ -105,10 +106,7 @@ def test_plan_order_file_gnn_and_restart(collection: Path, tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def rc() -> Iterator[RenderContext]:
-    try:
-        context = create_context("headless", (W, H))
-    except ContextUnavailable as exc:
-        pytest.skip(f"no headless OpenGL here: {exc}")
+    context = headless_context((W, H))
     yield context
     context.close()
 
