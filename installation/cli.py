@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seconds", type=float, default=None, help="quit after this many seconds of show time")
     run.add_argument("--out", default=None, help="where the no-display fallback writes (default: renders/SHOW.mp4)")
     run.add_argument("--screenshot", default=None, metavar="FILE.png", help="save the last frame when the show quits")
+    run.add_argument("--headless", action="store_true",
+                     help="render offscreen (EGL) at --fps until --seconds or forever, writing nothing (kiosk, soak)")
+    run.add_argument("--fps", type=float, default=30.0, help="frame rate of --headless (default 30)")
     render = sub.add_parser("render", help="render a show offline (headless EGL, deterministic) to .mp4/.avi/PNGs")
     render.add_argument("show", metavar="SHOW")
     render.add_argument("--out", required=True, help="FILE.mp4, FILE.avi, or a folder for PNG frames")
@@ -58,6 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     order.add_argument("--out", default=None, help="JSON file (default: COLLECTION.order.json beside the folder)")
     order.add_argument("--dump-features", default=None, metavar="FILE.npy", help="also write the feature matrix")
     order.add_argument("--models", default=None, help="model folder for the encoder (default: the bundled pack)")
+    kiosk = sub.add_parser("kiosk", help="play a show unattended: restart the player on crash or stall, safe mode, "
+                                         "/health /status /metrics")
+    kiosk.add_argument("show", nargs="?", default=None, metavar="SHOW", help="show script (default: the default show)")
+    kiosk.add_argument("--http", default=None, metavar="HOST:PORT", help="serve /health, /status, /metrics "
+                       "(PORT alone binds 127.0.0.1; other addresses need --token)")
+    kiosk.add_argument("--token", default=None, help="required by /status and /metrics (Bearer, X-Token or ?token=)")
+    kiosk.add_argument("--headless", action="store_true", help="offscreen player (EGL); automatic with no display")
+    kiosk.add_argument("--size", default=None, metavar="WxH", help="render size (default: the show's)")
+    kiosk.add_argument("--fps", type=float, default=30.0, help="frame rate of a headless player (default 30)")
+    kiosk.add_argument("--stall-seconds", type=float, default=10.0, help="restart after this long without a frame")
+    kiosk.add_argument("--start-seconds", type=float, default=30.0, help="time a new player has for its first frame")
+    kiosk.add_argument("--kill-grace", type=float, default=2.0, help="SIGTERM, then SIGKILL after this long")
+    kiosk.add_argument("--backoff-base", type=float, default=1.0, help="first restart delay; doubles each time")
+    kiosk.add_argument("--backoff-max", type=float, default=60.0, help="longest restart delay")
+    kiosk.add_argument("--max-failures", type=int, default=3, help="failures within --failure-window -> safe mode")
+    kiosk.add_argument("--failure-window", type=float, default=600.0, help="seconds (default 600)")
+    kiosk.add_argument("--safe-retry", type=float, default=300.0, help="seconds between tries of the show in safe mode")
+    kiosk.add_argument("--stable-seconds", type=float, default=60.0,
+                       help="a player up this long resets the backoff and ends safe mode")
+    kiosk.add_argument("--print-systemd-unit", action="store_true", help="print a systemd unit for this command")
     emotions = sub.add_parser("emotions", help="per frame: face boxes and emotion probabilities (raw, smoothed)")
     emotions.add_argument("source", metavar="SOURCE", help="camera index, video file, stream URL or image folder")
     emotions.add_argument("--json", action="store_true", help="one JSON object per line and per frame")
@@ -179,6 +203,8 @@ def run_play(args: argparse.Namespace) -> int:
     if show is None:
         return EXIT_USER_ERROR
     size = size or (tuple(show.display.size) if show.display.size else None)
+    if args.headless:
+        return _run_headless(args, show, size)
     if not display_available():
         return _fallback(args, show_path, show, size, "no display (DISPLAY and WAYLAND_DISPLAY are not set)")
     fullscreen = show.display.fullscreen and not args.windowed
@@ -196,15 +222,64 @@ def run_play(args: argparse.Namespace) -> int:
         if not cv2.imwrite(str(args.screenshot), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)):
             print(f"error: cannot write the screenshot {args.screenshot}", file=sys.stderr)
 
+    from installation.kiosk.heartbeat import from_env
+
+    heartbeat = from_env()  # set only when a kiosk supervisor runs this player
     player = Player(show, rc.ctx, rc.size)
     try:
-        frames = run_loop(rc, player, RealClock(), seconds=args.seconds, screenshot=save if args.screenshot else None)
+        frames = run_loop(rc, player, RealClock(), seconds=args.seconds, screenshot=save if args.screenshot else None,
+                          on_present=_beat(heartbeat))
     except KeyboardInterrupt:
         frames = -1
     finally:
         player.release()
         rc.close()
     logging.getLogger(__name__).info("stopped after %s frames", frames if frames >= 0 else "some")
+    return 0
+
+
+def _beat(heartbeat: object, pacer: object = None):  # noqa: ANN202 - a loop callback or None
+    """The ``on_present`` callback of :func:`installation.player.run_loop`: kiosk heartbeat, offscreen pacing."""
+    if heartbeat is None and pacer is None:
+        return None
+
+    def on_present(player, frames: int) -> None:  # noqa: ANN001
+        if heartbeat is not None:
+            ph = player.playhead
+            heartbeat.beat(frames, ph.cue_id if ph is not None else None, player.stats)
+        if pacer is not None:
+            pacer.wait()
+
+    return on_present
+
+
+def _run_headless(args: argparse.Namespace, show: Show, size: tuple[int, int] | None) -> int:
+    """``run --headless``: the live loop (wall clock) offscreen at ``--fps``; nothing is written."""
+    from installation.kiosk.heartbeat import Pacer, from_env
+    from installation.render import ContextUnavailable, FrameStats, create_context
+
+    try:
+        _positive("--fps", args.fps)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        rc = create_context("headless", size or (1280, 720))
+    except ContextUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    from installation.player import Player, RealClock, run_loop
+
+    player = Player(show, rc.ctx, rc.size, stats=FrameStats(target_fps=args.fps))
+    try:
+        frames = run_loop(rc, player, RealClock(), seconds=args.seconds,
+                          on_present=_beat(from_env(), Pacer(args.fps)))
+    except KeyboardInterrupt:
+        frames = -1
+    finally:
+        player.release()
+        rc.close()
+    logging.getLogger(__name__).info("headless: stopped after %s frames", frames if frames >= 0 else "some")
     return 0
 
 
@@ -337,6 +412,63 @@ def run_emotions(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_kiosk(args: argparse.Namespace) -> int:
+    """``installation kiosk``: the supervisor (see installation/kiosk/supervisor.py); bad options exit 2."""
+    from installation.kiosk import http, systemd
+    from installation.kiosk.supervisor import KioskConfig, Supervisor
+    from installation.render import display_available
+
+    show_path = Path(args.show) if args.show else default_show()
+    try:
+        size = parse_size_arg(args.size)
+        for name in ("fps", "stall_seconds", "start_seconds", "backoff_base", "backoff_max", "failure_window",
+                     "safe_retry"):
+            _positive("--" + name.replace("_", "-"), getattr(args, name))
+        _positive("--kill-grace", args.kill_grace, allow_zero=True)
+        _positive("--stable-seconds", args.stable_seconds, allow_zero=True)
+        if args.max_failures < 1:
+            raise UserError(f"--max-failures {args.max_failures}: must be >= 1")
+        bind = None
+        if args.http is not None:
+            try:
+                bind = http.parse_bind(args.http)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            if not http.is_loopback(bind[0]) and not args.token:
+                raise UserError(f"--http {args.http}: binding to a non-loopback address needs --token")
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.print_systemd_unit:
+        extra = [a for a in sys.argv[sys.argv.index("kiosk") + 1:] if a != "--print-systemd-unit"] \
+            if "kiosk" in sys.argv else []
+        extra = [a for a in extra if a != args.show]
+        print(systemd.unit_text(str(show_path) if args.show else None, extra), end="")
+        return 0
+    show = load_show_or_report(show_path)
+    if show is None:
+        return EXIT_USER_ERROR
+    headless = args.headless or not display_available()
+    config = KioskConfig(
+        show=show_path, size=size or (tuple(show.display.size) if show.display.size else None), headless=headless,
+        fps=args.fps, stall_seconds=args.stall_seconds, start_seconds=args.start_seconds,
+        kill_grace=args.kill_grace, backoff_base=args.backoff_base, backoff_max=args.backoff_max,
+        max_failures=args.max_failures, failure_window=args.failure_window, safe_retry=args.safe_retry,
+        stable_seconds=args.stable_seconds)
+    supervisor = Supervisor(config)
+    if bind is not None:
+        try:
+            server = http.serve(supervisor, bind[0], bind[1], args.token)
+        except OSError as exc:
+            supervisor.close()
+            print(f"error: --http {args.http}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        host, port = server.server_address[:2]
+        print(f"kiosk: http://{host}:{port}/health /status /metrics", flush=True)
+    print(f"kiosk: supervising {show_path} ({'headless' if headless else 'window'}); pid {os.getpid()}", flush=True)
+    return supervisor.run()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
@@ -356,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_order(args)
     if args.command == "emotions":
         return run_emotions(args)
+    if args.command == "kiosk":
+        return run_kiosk(args)
     return EXIT_USER_ERROR
 
 

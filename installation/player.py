@@ -219,9 +219,11 @@ class Player:
 
 
 def run_loop(rc: RenderContext, player: Player, clock: RealClock, seconds: float | None = None,
-             screenshot: Callable[[np.ndarray], None] | None = None) -> int:
+             screenshot: Callable[[np.ndarray], None] | None = None,
+             on_present: Callable[[Player, int], None] | None = None) -> int:
     """Play until Esc/q (or ``seconds`` of show time); returns the number of frames drawn. ``screenshot``
-    receives the last frame, drawn again at the same show time, as (H, W, 3) RGB."""
+    receives the last frame, drawn again at the same show time, as (H, W, 3) RGB. ``on_present(player,
+    frames)`` runs right after each frame is presented (the kiosk heartbeat; offscreen frame pacing)."""
     rc.on_key(player.on_key)
     frames = 0
     while not rc.should_close:
@@ -235,6 +237,8 @@ def run_loop(rc: RenderContext, player: Player, clock: RealClock, seconds: float
         if not player.paused:
             player.stats.tick(time.perf_counter())
         frames += 1
+        if on_present is not None:
+            on_present(player, frames)
     if screenshot is not None:
         rc.begin_frame()
         player.frame(player.t, 0.0, rc.fbo)

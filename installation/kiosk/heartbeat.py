@@ -1,0 +1,99 @@
+"""The player's half of the kiosk contract: one small JSON datagram to 127.0.0.1 per presented frame.
+
+The supervisor sets ``INSTALLATION_HEARTBEAT=HOST:PORT`` in the child's environment; :func:`from_env`
+returns a :class:`Heartbeat` (or None when the variable is absent, i.e. a plain ``installation run``).
+A datagram is fire-and-forget: a missing or slow supervisor never blocks the render loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ENV = "INSTALLATION_HEARTBEAT"
+PARENT_ENV = "INSTALLATION_KIOSK_PARENT"
+STATS_INTERVAL = 0.25  # seconds between datagrams that carry the (numpy) statistics snapshot
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def die_with_parent() -> None:
+    """Linux: ask the kernel to SIGTERM this process when the supervisor dies (no orphaned players)."""
+    parent = os.environ.get(PARENT_ENV)
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent and parent.isdigit() and os.getppid() != int(parent):  # the parent died before prctl
+        raise SystemExit(1)
+
+
+class Heartbeat:
+    """Call :meth:`beat` after each presented frame."""
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.address = address
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.pid = os.getpid()
+        self._last_stats = 0.0
+        self._stats: dict[str, Any] = {}
+
+    def beat(self, frames: int, cue: str | None = None, stats: Any = None) -> None:
+        """``frames``: presented so far; ``stats``: a FrameStats (its snapshot goes out 4 times a second)."""
+        now = time.monotonic()
+        if stats is not None and now - self._last_stats >= STATS_INTERVAL:
+            snap = stats.snapshot()
+            self._stats = {"fps": round(snap.fps, 3), "p50_ms": round(snap.p50_ms, 3),
+                           "p99_ms": round(snap.p99_ms, 3), "dropped": snap.dropped,
+                           "dropped_total": snap.dropped_total}
+            self._last_stats = now
+        msg = {"pid": self.pid, "t": now, "frames": frames, "cue": cue, **self._stats}
+        with contextlib.suppress(OSError):  # nobody listening, buffer full: the next frame tries again
+            self.sock.sendto(json.dumps(msg).encode(), self.address)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def from_env() -> Heartbeat | None:
+    text = os.environ.get(ENV)
+    if not text:
+        return None
+    try:
+        address = parse_address(text)
+    except ValueError:
+        log.warning("%s=%r: expected HOST:PORT; no heartbeat", ENV, text)
+        return None
+    die_with_parent()
+    return Heartbeat(address)
+
+
+class Pacer:
+    """Holds an offscreen loop (which has no vsync) to ``fps`` frames per second."""
+
+    def __init__(self, fps: float) -> None:
+        self.interval = 1.0 / fps
+        self.next = time.perf_counter()
+
+    def wait(self) -> None:
+        self.next += self.interval
+        delay = self.next - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        elif delay < -self.interval:  # far behind (a stall): do not try to catch up
+            self.next = time.perf_counter()

@@ -1,0 +1,131 @@
+"""``--http HOST:PORT``: ``/health``, ``/status`` (JSON) and ``/metrics`` (Prometheus text), stdlib only.
+
+Served from a daemon thread; every answer is built from :meth:`Supervisor.status` (a snapshot taken
+under the supervisor's lock), so a slow client never touches the supervision loop. With a token, every
+path but ``/health`` needs it (``Authorization: Bearer T``, ``X-Token: T`` or ``?token=T``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def parse_bind(text: str) -> tuple[str, int]:
+    """``"8080"`` / ``":8080"`` / ``"0.0.0.0:8080"`` / ``"[::1]:8080"`` -> (host, port); ValueError if bad."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "", text
+    host = host.strip("[]") or DEFAULT_HOST
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"--http {text!r}: expected HOST:PORT or PORT, e.g. 127.0.0.1:8080")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_text(status: dict[str, Any]) -> str:
+    """Prometheus text exposition format 0.0.4."""
+    rows = [
+        ("installation_frames_total", "counter", "Frames presented by the player (all children).",
+         status["frames_total"]),
+        ("installation_restarts_total", "counter", "Player restarts by the supervisor.", status["restarts"]),
+        ("installation_fps", "gauge", "Frames per second over the rolling window.", status["fps"]),
+        ("installation_frame_time_p50_seconds", "gauge", "Median frame time.", status["frame_time_p50_ms"] / 1e3),
+        ("installation_frame_time_p99_seconds", "gauge", "99th percentile frame time.",
+         status["frame_time_p99_ms"] / 1e3),
+        ("installation_dropped_frames_total", "counter", "Frames that took over 1.5 target intervals.",
+         status["dropped_frames_total"]),
+        ("installation_player_up", "gauge", "1 while the player presents frames.", int(status["healthy"])),
+        ("installation_safe_mode", "gauge", "1 while the holding screen plays instead of the show.",
+         int(status["safe_mode"])),
+        ("installation_rss_bytes", "gauge", "Resident memory of the player process.", status["rss_bytes"] or 0),
+        ("installation_uptime_seconds", "gauge", "Seconds since the supervisor started.", status["uptime_seconds"]),
+    ]
+    out = []
+    for name, kind, help_text, value in rows:
+        text = str(value) if isinstance(value, int) else f"{float(value):.6g}"
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {text}"]
+    return "\n".join(out) + "\n"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        log.debug("http %s " + format, self.client_address[0], *args)
+
+    def _send(self, code: int, body: str, ctype: str = "text/plain; charset=utf-8") -> None:
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _authorised(self, query: dict[str, list[str]]) -> bool:
+        token = self.server.token
+        if not token:
+            return True
+        auth = self.headers.get("Authorization", "")
+        given = (auth[7:] if auth.startswith("Bearer ") else None) or self.headers.get("X-Token") \
+            or (query.get("token") or [None])[0] or ""
+        return hmac.compare_digest(given.encode(), token.encode())
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        url = urlsplit(self.path)
+        path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
+        status = self.server.supervisor.status()
+        if path == "/health":
+            if status["healthy"]:
+                self._send(200, "ok\n")
+            else:
+                self._send(503, f"{'safe mode' if status['safe_mode'] else 'no frames'}: {status['state']}\n")
+            return
+        if path not in ("/status", "/metrics"):
+            self._send(404, "not found: try /health, /status, /metrics\n")
+            return
+        if not self._authorised(query):
+            self._send(401, "token required\n")
+            return
+        if path == "/status":
+            self._send(200, json.dumps(status, indent=1) + "\n", "application/json")
+        else:
+            self._send(200, metrics_text(status), "text/plain; version=0.0.4; charset=utf-8")
+
+    do_HEAD = do_GET
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    supervisor: Any
+    token: str | None
+
+
+def serve(supervisor: Any, host: str, port: int, token: str | None) -> _Server:
+    """Start the server on a daemon thread; ``server.server_address`` has the bound port."""
+    cls = type("_Server6", (_Server,), {"address_family": socket.AF_INET6}) if ":" in host else _Server
+    server = cls((host, port), _Handler)
+    server.supervisor, server.token = supervisor, token
+    threading.Thread(target=server.serve_forever, name="kiosk-http", daemon=True).start()
+    return server

@@ -1,0 +1,327 @@
+"""The kiosk supervisor: runs the player as a child process and keeps frames on the screen.
+
+The child is ``python -m installation.cli run SHOW`` (``--headless`` where there is no display) with
+``INSTALLATION_HEARTBEAT`` pointing at a UDP socket of ours on 127.0.0.1: it sends one datagram per
+presented frame. The supervisor restarts the child when it exits, crashes, or presents no frame for
+``stall_seconds`` (SIGTERM, then SIGKILL after ``kill_grace``), waiting ``backoff_base * 2**(n-1)``
+seconds (capped) before the n-th consecutive restart. ``max_failures`` failures within
+``failure_window`` seconds put it in *safe mode*: a dark holding show (a single ``solid`` cue) plays
+instead, and every ``safe_retry`` seconds the real show is validated and, if valid, tried again; a
+failure during that trial goes straight back to safe mode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from installation.kiosk import systemd
+from installation.kiosk.heartbeat import ENV as HEARTBEAT_ENV
+from installation.kiosk.heartbeat import PARENT_ENV
+
+log = logging.getLogger(__name__)
+
+SAFE_COLOUR = "#0b0d12"
+
+
+def safe_show_text(size: tuple[int, int] | None) -> str:
+    display = f"display: {{size: {size[0]}x{size[1]}, background: [0, 0, 0]}}\n" if size else ""
+    return (f"version: 1\nname: safe mode\n{display}cues:\n"
+            f"  - {{id: safe, scene: {{type: solid, colour: \"{SAFE_COLOUR}\"}}, duration: 3600, "
+            f"transition: {{type: crossfade, seconds: 2}}, follow: loop}}\n")
+
+
+@dataclass
+class KioskConfig:
+    show: Path
+    size: tuple[int, int] | None = None
+    headless: bool = False
+    fps: float = 30.0
+    stall_seconds: float = 10.0
+    start_seconds: float = 30.0  # the first frame of a new child may take this long (imports, models)
+    kill_grace: float = 2.0
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    max_failures: int = 3
+    failure_window: float = 600.0
+    safe_retry: float = 300.0
+    stable_seconds: float = 60.0  # a child up this long resets the backoff and ends a safe-mode trial
+    player_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Child:
+    proc: subprocess.Popen
+    safe: bool
+    started: float
+    last_beat: float | None = None
+    frames: int = 0
+
+
+class Supervisor:
+    def __init__(self, config: KioskConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.started = time.monotonic()
+        self.child: _Child | None = None
+        self.safe_mode = False
+        self.trial = False
+        self.safe_since: float | None = None
+        self.next_retry = 0.0
+        self.next_launch = 0.0
+        self.consecutive = 0
+        self.failures: deque[float] = deque()
+        self.restarts = 0
+        self.frames_total = 0
+        self.cue: str | None = None
+        self.stats: dict[str, Any] = {}
+        self.errors: deque[dict[str, Any]] = deque(maxlen=20)
+        self.stop_requested = False
+        self._tmp = tempfile.TemporaryDirectory(prefix="installation-kiosk-")
+        self.safe_show = Path(self._tmp.name) / "safe.yaml"
+        self.safe_show.write_text(safe_show_text(config.size))
+        self._last_watchdog = 0.0
+
+    # ---- children ------------------------------------------------------------------------------------
+
+    def _command(self, show: Path) -> list[str]:
+        cmd = [sys.executable, "-m", "installation.cli", "run", str(show)]
+        if self.config.size:
+            cmd += ["--size", f"{self.config.size[0]}x{self.config.size[1]}"]
+        if self.config.headless:
+            cmd += ["--headless", "--fps", repr(self.config.fps)]
+        return cmd + self.config.player_args
+
+    def _launch(self, now: float) -> None:
+        safe = self.safe_mode and not self.trial
+        env = dict(os.environ)
+        env[HEARTBEAT_ENV] = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        env[PARENT_ENV] = str(os.getpid())
+        proc = subprocess.Popen(self._command(self.safe_show if safe else self.config.show), env=env,
+                                stdin=subprocess.DEVNULL)
+        with self.lock:
+            self.child = _Child(proc, safe, now)
+        log.info("kiosk: started %s player pid %d", "safe-mode" if safe else "show", proc.pid)
+
+    def _kill(self, child: _Child) -> int | None:
+        proc = child.proc
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(self.config.kill_grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return proc.returncode
+
+    def _error(self, now: float, message: str) -> None:
+        log.warning("kiosk: %s", message)
+        with self.lock:
+            self.errors.append({"time": time.time(), "uptime": round(now - self.started, 3), "message": message})
+
+    def _failed(self, now: float, why: str) -> None:
+        child = self.child
+        assert child is not None
+        self._kill(child)
+        with self.lock:
+            self.child = None
+            self.restarts += 1
+            self.stats = {}
+        self._error(now, f"{'safe-mode ' if child.safe else ''}player pid {child.proc.pid} {why}")
+        if child.safe:  # the holding screen itself failed: just bring it back
+            self.next_launch = now + self.config.backoff_base
+            return
+        self.failures.append(now)
+        while self.failures and now - self.failures[0] > self.config.failure_window:
+            self.failures.popleft()
+        if self.trial or len(self.failures) >= self.config.max_failures:
+            self._enter_safe(now)
+            return
+        self.consecutive += 1
+        delay = min(self.config.backoff_max, self.config.backoff_base * 2 ** (self.consecutive - 1))
+        self.next_launch = now + delay
+        log.info("kiosk: restarting in %.2f s", delay)
+
+    def _enter_safe(self, now: float) -> None:
+        with self.lock:
+            self.safe_mode, self.trial = True, False
+            self.safe_since = now
+        self.next_retry = now + self.config.safe_retry
+        self.next_launch = now
+        self._error(now, f"safe mode: {len(self.failures)} failures in {self.config.failure_window:g} s; "
+                         f"retrying the show every {self.config.safe_retry:g} s")
+        systemd.notify("STATUS=safe mode (holding screen)")
+
+    def _retry_show(self, now: float) -> None:
+        from installation.show import check_show
+
+        self.next_retry = now + self.config.safe_retry
+        try:
+            report = check_show(self.config.show)
+        except Exception as exc:  # noqa: BLE001 - a checker bug must not stop the holding screen
+            self._error(now, f"cannot check {self.config.show}: {exc!r}")
+            return
+        if not report.ok:
+            first = report.errors[0] if report.errors else "invalid"
+            self._error(now, f"show still invalid, staying in safe mode: {first}")
+            return
+        log.info("kiosk: safe mode: trying the show again")
+        if self.child is not None:
+            self._kill(self.child)
+        with self.lock:
+            self.child, self.trial = None, True
+        self.next_launch = now
+
+    # ---- heartbeats ----------------------------------------------------------------------------------
+
+    def _drain(self, now: float) -> None:
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            try:
+                msg = json.loads(data)
+            except ValueError:
+                continue
+            child = self.child
+            if child is None or msg.get("pid") != child.proc.pid:
+                continue  # a late datagram from a child already replaced
+            frames = int(msg.get("frames", 0))
+            with self.lock:
+                self.frames_total += max(0, frames - child.frames)
+                child.frames, child.last_beat = frames, now
+                self.cue = msg.get("cue")
+                self.stats = {k: msg[k] for k in ("fps", "p50_ms", "p99_ms", "dropped", "dropped_total") if k in msg}
+
+    # ---- the loop ------------------------------------------------------------------------------------
+
+    def step(self, now: float) -> None:
+        self._drain(now)
+        child = self.child
+        if child is None:
+            if now >= self.next_launch:
+                self._launch(now)
+            return
+        code = child.proc.poll()
+        if code is not None:
+            self._failed(now, f"exited with code {code}" if code >= 0 else f"killed by signal {-code}")
+            return
+        if child.last_beat is None:
+            if now - child.started > self.config.start_seconds:
+                self._failed(now, f"presented no frame within {self.config.start_seconds:g} s of starting")
+            return
+        if now - child.last_beat > self.config.stall_seconds:
+            self._failed(now, f"presented no frame for {now - child.last_beat:.1f} s (hung); killed")
+            return
+        if now - child.started > self.config.stable_seconds:
+            self.consecutive = 0
+            if self.trial and not child.safe:
+                log.info("kiosk: the show is back; leaving safe mode")
+                with self.lock:
+                    self.safe_mode, self.trial, self.safe_since = False, False, None
+                systemd.notify("STATUS=playing")
+        if self.safe_mode and not self.trial and child.safe and now >= self.next_retry:
+            self._retry_show(now)
+
+    def _watchdog(self, now: float) -> None:
+        interval = systemd.watchdog_interval()
+        if interval is not None and now - self._last_watchdog >= interval:
+            systemd.notify("WATCHDOG=1")
+            self._last_watchdog = now
+
+    def run(self, poll: float = 0.05) -> int:
+        def stop(signum: int, _frame: object) -> None:
+            self.stop_requested = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        systemd.notify("READY=1\nSTATUS=starting the player")
+        try:
+            while not self.stop_requested:
+                now = time.monotonic()
+                self.step(now)
+                self._watchdog(now)
+                time.sleep(poll)
+        finally:
+            self.close()
+        return 0
+
+    def close(self) -> None:
+        systemd.notify("STOPPING=1")
+        if self.child is not None:
+            self._kill(self.child)
+            self.child = None
+        self.sock.close()
+        self._tmp.cleanup()
+
+    # ---- what the HTTP endpoint reports --------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self.lock:
+            child = self.child
+            beat_age = None if child is None or child.last_beat is None else now - child.last_beat
+            presenting = beat_age is not None and beat_age <= min(self.config.stall_seconds, 1.0)
+            healthy = presenting and not child.safe
+            if child is None:
+                state = "restarting"
+            elif beat_age is None:
+                state = "starting"
+            elif not presenting:
+                state = "stalled"
+            else:
+                state = "safe mode" if child.safe else "playing"
+            stats = dict(self.stats)
+            return {
+                "show": str(self.config.show),
+                "cue": None if child is None or child.safe else self.cue,
+                "state": state,
+                "healthy": healthy,
+                "presenting": presenting,
+                "uptime_seconds": round(now - self.started, 3),
+                "restarts": self.restarts,
+                "player_pid": None if child is None else child.proc.pid,
+                "player_uptime_seconds": None if child is None else round(now - child.started, 3),
+                "last_frame_age_seconds": None if beat_age is None else round(beat_age, 3),
+                "frames_total": self.frames_total,
+                "player_frames": 0 if child is None else child.frames,
+                "fps": stats.get("fps", 0.0),
+                "frame_time_p50_ms": stats.get("p50_ms", 0.0),
+                "frame_time_p99_ms": stats.get("p99_ms", 0.0),
+                "dropped_frames": stats.get("dropped", 0),
+                "dropped_frames_total": stats.get("dropped_total", 0),
+                "rss_bytes": None if child is None else rss_bytes(child.proc.pid),
+                "safe_mode": self.safe_mode,
+                "safe_mode_since_seconds": None if self.safe_since is None else round(now - self.safe_since, 3),
+                "recent_failures": len(self.failures),
+                "last_errors": list(self.errors)[-10:],
+            }
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of ``pid`` from /proc (None where there is no /proc)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

@@ -1,0 +1,216 @@
+"""Kiosk fault injection on real processes: a headless (EGL) player child under the supervisor.
+
+Each test starts ``installation kiosk`` with short timeouts and kills everything it started in a
+``finally``. Gaps (kill -9 -> next frame, SIGSTOP -> restart) are printed, never asserted tightly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from installation.render import ContextUnavailable, create_context
+
+REPO = Path(__file__).resolve().parents[1]
+
+SHOW = """version: 1
+name: kiosk test
+display: {size: 160x90, background: [0, 0, 0]}
+cues:
+  - {id: a, scene: {type: solid, colour: "#203040"}, duration: 1, transition: cut}
+  - {id: b, scene: {type: solid, colour: "#402030"}, duration: 1, transition: cut, follow: loop}
+"""
+FAST = ["--headless", "--size", "160x90", "--fps", "30", "--stall-seconds", "1.5", "--kill-grace", "0.3",
+        "--backoff-base", "0.2", "--start-seconds", "20"]
+
+
+def _egl() -> bool:
+    try:
+        create_context("headless", (16, 16)).close()
+    except ContextUnavailable:
+        return False
+    return True
+
+
+needs_egl = pytest.mark.skipif(not _egl(), reason="no headless EGL context here")
+
+
+class Kiosk:
+    def __init__(self, proc: subprocess.Popen, url: str, token: str | None) -> None:
+        self.proc, self.url, self.token = proc, url, token
+        self.pids: set[int] = set()
+
+    def get(self, path: str, token: str | None = "default") -> tuple[int, str]:
+        req = urllib.request.Request(self.url + path)
+        token = self.token if token == "default" else token
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=2) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def status(self) -> dict:
+        code, body = self.get("/status")
+        assert code == 200, body
+        st = json.loads(body)
+        if st["player_pid"]:
+            self.pids.add(st["player_pid"])
+        return st
+
+    def wait(self, what: str, cond, timeout: float = 20.0) -> dict:  # noqa: ANN001
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            st = self.status()
+            if cond(st):
+                return st
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}: {st}")
+
+
+@contextlib.contextmanager
+def kiosk(tmp_path: Path, show: Path, *extra: str, bind: str = "127.0.0.1:0",
+          token: str | None = None) -> Iterator[Kiosk]:
+    args = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--http", bind, *FAST, *extra]
+    if token:
+        args += ["--token", token]
+    log = (tmp_path / "kiosk.log").open("w")
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True)
+    k = None
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"http://([^:/]+):(\d+)/", line)
+        assert m, f"no http line: {line!r} {(tmp_path / 'kiosk.log').read_text()}"
+        k = Kiosk(proc, f"http://127.0.0.1:{m.group(2)}", token)
+        yield k
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for pid in k.pids if k else ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture()
+def show(tmp_path: Path) -> Path:
+    path = tmp_path / "kiosk.yaml"
+    path.write_text(SHOW)
+    return path
+
+
+def _playing(st: dict) -> bool:
+    return st["healthy"] and st["player_frames"] > 5 and st["fps"] > 0
+
+
+@needs_egl
+def test_kill9_and_sigstop_restart_the_player_and_health_follows(tmp_path: Path, show: Path) -> None:
+    with kiosk(tmp_path, show, bind="0.0.0.0:0", token="s3cret") as k:
+        st = k.wait("first frames", _playing)
+        assert k.get("/health", token=None)[0] == 200  # /health needs no token
+        assert k.get("/status", token=None)[0] == 401
+        assert k.get("/metrics", token="wrong")[0] == 401
+        for key in ("show", "cue", "uptime_seconds", "restarts", "player_pid", "fps", "frame_time_p50_ms",
+                    "frame_time_p99_ms", "dropped_frames", "rss_bytes", "safe_mode", "last_errors"):
+            assert key in st
+        assert st["rss_bytes"] > 1e6 and st["fps"] > 10 and st["cue"] in ("a", "b")
+
+        first = st["player_pid"]
+        t0 = time.monotonic()
+        os.kill(first, signal.SIGKILL)
+        st = k.wait("a new player", lambda s: s["player_pid"] not in (None, first) and s["player_frames"] > 0)
+        gap = time.monotonic() - t0
+        print(f"\nkill -9 -> next presented frame: {gap:.2f} s")
+        assert gap < 10 and st["restarts"] == 1
+
+        second = k.wait("frames again", _playing)["player_pid"]
+        t0 = time.monotonic()
+        os.kill(second, signal.SIGSTOP)
+        seen_503 = False
+        while True:
+            code, _ = k.get("/health")
+            seen_503 |= code == 503
+            st = k.status()
+            if st["player_pid"] not in (None, second) and st["player_frames"] > 0:
+                break
+            assert time.monotonic() - t0 < 15, st
+            time.sleep(0.05)
+        gap = time.monotonic() - t0
+        print(f"SIGSTOP -> next presented frame (stall 1.5 s): {gap:.2f} s")
+        assert seen_503 and st["restarts"] == 2 and gap >= 1.5
+        assert any("hung" in e["message"] for e in st["last_errors"])
+
+        k.wait("healthy again", _playing)
+        code, text = k.get("/metrics")
+        assert code == 200
+        metrics = {}
+        for line in text.splitlines():
+            if line.startswith("#"):
+                assert re.fullmatch(r"# (HELP|TYPE) installation_\w+ .+", line), line
+                continue
+            name, value = line.split(" ")
+            metrics[name] = float(value)
+        assert metrics["installation_restarts_total"] == 2 and metrics["installation_player_up"] == 1
+        assert metrics["installation_safe_mode"] == 0 and metrics["installation_frames_total"] > 10
+        for name in ("installation_fps", "installation_frame_time_p99_seconds", "installation_rss_bytes"):
+            assert name in metrics
+
+
+@needs_egl
+def test_crash_loop_enters_safe_mode_then_recovers(tmp_path: Path, show: Path) -> None:
+    with kiosk(tmp_path, show, "--max-failures", "3", "--safe-retry", "1", "--stable-seconds", "1") as k:
+        first = k.wait("first frames", _playing)["player_pid"]
+        hidden = show.with_suffix(".away")
+        show.rename(hidden)  # every new player now exits 2 at once
+        os.kill(first, signal.SIGKILL)
+        st = k.wait("safe mode", lambda s: s["safe_mode"] and s["presenting"], timeout=30)
+        assert st["restarts"] >= 3 and st["state"] == "safe mode"
+        code, body = k.get("/health")
+        assert code == 503 and "safe mode" in body
+        assert any("exited with code 2" in e["message"] for e in st["last_errors"])
+        hidden.rename(show)  # fixed: the next retry plays the show again
+        t0 = time.monotonic()
+        st = k.wait("recovery", lambda s: not s["safe_mode"] and s["healthy"], timeout=30)
+        print(f"\nsafe mode -> show again after the fix: {time.monotonic() - t0:.2f} s")
+        assert k.get("/health")[0] == 200
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "installation.cli", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_non_loopback_without_token_is_refused(show: Path) -> None:
+    for bind in ("0.0.0.0:8080", "192.168.1.5:80", "[::]:80"):
+        r = _cli("kiosk", str(show), "--http", bind)
+        assert r.returncode == 2, r
+        assert r.stderr.count("\n") == 1 and "--token" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("kiosk", str(show), "--http", "nonsense:port")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = _cli("kiosk", str(show.with_name("missing.yaml")))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_print_systemd_unit(show: Path) -> None:
+    r = _cli("kiosk", "--print-systemd-unit", str(show), "--http", "8080")
+    assert r.returncode == 0, r.stderr
+    for line in ("Type=notify", "Restart=always", "WatchdogSec=", "ExecStart="):
+        assert line in r.stdout
+    assert str(show) in r.stdout and "--http 8080" in r.stdout and "--print-systemd-unit" not in r.stdout
