@@ -11,8 +11,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -83,12 +85,13 @@ class Kiosk:
 
 @contextlib.contextmanager
 def kiosk(tmp_path: Path, show: Path, *extra: str, bind: str = "127.0.0.1:0",
-          token: str | None = None) -> Iterator[Kiosk]:
+          token: str | None = None, env: dict[str, str] | None = None) -> Iterator[Kiosk]:
     args = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--http", bind, *FAST, *extra]
     if token:
         args += ["--token", token]
     log = (tmp_path / "kiosk.log").open("w")
-    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True,
+                            env={**os.environ, **(env or {})})
     k = None
     try:
         line = proc.stdout.readline()
@@ -175,7 +178,21 @@ def test_kill9_and_sigstop_restart_the_player_and_health_follows(tmp_path: Path,
 
 @needs_egl
 def test_crash_loop_enters_safe_mode_then_recovers(tmp_path: Path, show: Path) -> None:
-    with kiosk(tmp_path, show, "--max-failures", "3", "--safe-retry", "1", "--stable-seconds", "1") as k:
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(0.2)
+    messages: list[str] = []
+
+    def listen() -> None:
+        with contextlib.suppress(OSError):
+            while notify.fileno() >= 0:
+                with contextlib.suppress(TimeoutError):
+                    messages.append(notify.recv(4096).decode())
+
+    threading.Thread(target=listen, daemon=True).start()
+    env = {"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "200000"}
+    with notify, kiosk(tmp_path, show, "--max-failures", "3", "--safe-retry", "1", "--stable-seconds", "1",
+                       env=env) as k:
         first = k.wait("first frames", _playing)["player_pid"]
         hidden = show.with_suffix(".away")
         show.rename(hidden)  # every new player now exits 2 at once
@@ -190,6 +207,8 @@ def test_crash_loop_enters_safe_mode_then_recovers(tmp_path: Path, show: Path) -
         st = k.wait("recovery", lambda s: not s["safe_mode"] and s["healthy"], timeout=30)
         print(f"\nsafe mode -> show again after the fix: {time.monotonic() - t0:.2f} s")
         assert k.get("/health")[0] == 200
+        assert messages[0].startswith("READY=1") and "WATCHDOG=1" in messages
+        assert "STATUS=safe mode (holding screen)" in messages and "STATUS=playing" in messages
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

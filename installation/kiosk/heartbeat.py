@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import socket
 import time
 from typing import Any
@@ -32,7 +33,6 @@ def die_with_parent() -> None:
     parent = os.environ.get(PARENT_ENV)
     try:
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
@@ -80,7 +80,12 @@ def from_env() -> Heartbeat | None:
         log.warning("%s=%r: expected HOST:PORT; no heartbeat", ENV, text)
         return None
     die_with_parent()
+    signal.signal(signal.SIGTERM, _interrupt)  # the supervisor's SIGTERM: release GL and exit 0
     return Heartbeat(address)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class Pacer:

@@ -18,8 +18,9 @@ def notify(message: str) -> bool:
         address = "\0" + address[1:]
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)  # a slow or full receiver must never stall the supervisor
             sock.connect(address)
-            sock.sendall(message.encode())
+            sock.send(message.encode())
     except OSError:
         return False
     return True
