@@ -214,7 +214,7 @@ def run_play(args: argparse.Namespace) -> int:
                             vsync=show.display.vsync, title=show.name or show_path.stem)
     except ContextUnavailable as exc:
         return _fallback(args, show_path, show, size, f"no window ({exc})")
-    from installation.player import Player, RealClock, run_loop
+    from installation.player import Player
 
     def save(pixels: object) -> None:
         import cv2
@@ -224,17 +224,23 @@ def run_play(args: argparse.Namespace) -> int:
 
     from installation.kiosk.heartbeat import from_env
 
-    heartbeat = from_env()  # set only when a kiosk supervisor runs this player
-    player = Player(show, rc.ctx, rc.size)
+    # the heartbeat is set only when a kiosk supervisor runs this player
+    return _play_live(rc, Player(show, rc.ctx, rc.size), seconds=args.seconds,
+                      screenshot=save if args.screenshot else None, on_present=_beat(from_env()), label="window")
+
+
+def _play_live(rc, player, *, seconds, screenshot=None, on_present=None, label: str) -> int:  # noqa: ANN001
+    """Run the live loop (wall clock) until quit or ``seconds``; always release the player and context."""
+    from installation.player import RealClock, run_loop
+
     try:
-        frames = run_loop(rc, player, RealClock(), seconds=args.seconds, screenshot=save if args.screenshot else None,
-                          on_present=_beat(heartbeat))
+        frames = run_loop(rc, player, RealClock(), seconds=seconds, screenshot=screenshot, on_present=on_present)
     except KeyboardInterrupt:
         frames = -1
     finally:
         player.release()
         rc.close()
-    logging.getLogger(__name__).info("stopped after %s frames", frames if frames >= 0 else "some")
+    logging.getLogger(__name__).info("%s: stopped after %s frames", label, frames if frames >= 0 else "some")
     return 0
 
 
@@ -268,19 +274,11 @@ def _run_headless(args: argparse.Namespace, show: Show, size: tuple[int, int] | 
     except ContextUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    from installation.player import Player, RealClock, run_loop
+    from installation.player import Player
 
     player = Player(show, rc.ctx, rc.size, stats=FrameStats(target_fps=args.fps))
-    try:
-        frames = run_loop(rc, player, RealClock(), seconds=args.seconds,
-                          on_present=_beat(from_env(), Pacer(args.fps)))
-    except KeyboardInterrupt:
-        frames = -1
-    finally:
-        player.release()
-        rc.close()
-    logging.getLogger(__name__).info("headless: stopped after %s frames", frames if frames >= 0 else "some")
-    return 0
+    return _play_live(rc, player, seconds=args.seconds, on_present=_beat(from_env(), Pacer(args.fps)),
+                      label="headless")
 
 
 def run_generate(args: argparse.Namespace) -> int:
