@@ -65,9 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk = sub.add_parser("kiosk", help="play a show unattended: restart the player on crash or stall, safe mode, "
                                          "/health /status /metrics")
     kiosk.add_argument("show", nargs="?", default=None, metavar="SHOW", help="show script (default: the default show)")
-    kiosk.add_argument("--http", default=None, metavar="HOST:PORT", help="serve /health, /status, /metrics "
-                       "(PORT alone binds 127.0.0.1; other addresses need --token)")
-    kiosk.add_argument("--token", default=None, help="required by /status and /metrics (Bearer, X-Token or ?token=)")
+    kiosk.add_argument("--http", default=None, metavar="HOST:PORT", help="serve /health, /status, /metrics, "
+                       "/screenshot, POST /control/... (PORT alone binds 127.0.0.1; other addresses need --token)")
+    kiosk.add_argument("--token", default=None, help="required by every request but GET /health "
+                       "(Bearer, X-Token or ?token=)")
     kiosk.add_argument("--headless", action="store_true", help="offscreen player (EGL); automatic with no display")
     kiosk.add_argument("--size", default=None, metavar="WxH", help="render size (default: the show's)")
     kiosk.add_argument("--fps", type=float, default=30.0, help="frame rate of a headless player (default 30)")
@@ -222,22 +223,28 @@ def run_play(args: argparse.Namespace) -> int:
         if not cv2.imwrite(str(args.screenshot), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)):
             print(f"error: cannot write the screenshot {args.screenshot}", file=sys.stderr)
 
+    from installation.kiosk import control
     from installation.kiosk.heartbeat import from_env
 
-    # the heartbeat is set only when a kiosk supervisor runs this player
+    # the heartbeat and the control channel are set only when a kiosk supervisor runs this player
     return _play_live(rc, Player(show, rc.ctx, rc.size), seconds=args.seconds,
-                      screenshot=save if args.screenshot else None, on_present=_beat(from_env()), label="window")
+                      screenshot=save if args.screenshot else None, on_present=_beat(from_env()), label="window",
+                      control=control.from_env())
 
 
-def _play_live(rc, player, *, seconds, screenshot=None, on_present=None, label: str) -> int:  # noqa: ANN001
+def _play_live(rc, player, *, seconds, screenshot=None, on_present=None, label: str,  # noqa: ANN001
+               control=None) -> int:  # noqa: ANN001
     """Run the live loop (wall clock) until quit or ``seconds``; always release the player and context."""
     from installation.player import RealClock, run_loop
 
     try:
-        frames = run_loop(rc, player, RealClock(), seconds=seconds, screenshot=screenshot, on_present=on_present)
+        frames = run_loop(rc, player, RealClock(), seconds=seconds, screenshot=screenshot, on_present=on_present,
+                          pre_frame=control.pre_frame if control is not None else None)
     except KeyboardInterrupt:
         frames = -1
     finally:
+        if control is not None:
+            control.close()
         player.release()
         rc.close()
     logging.getLogger(__name__).info("%s: stopped after %s frames", label, frames if frames >= 0 else "some")
@@ -261,6 +268,7 @@ def _beat(heartbeat: object, pacer: object = None):  # noqa: ANN202 - a loop cal
 
 def _run_headless(args: argparse.Namespace, show: Show, size: tuple[int, int] | None) -> int:
     """``run --headless``: the live loop (wall clock) offscreen at ``--fps``; nothing is written."""
+    from installation.kiosk import control
     from installation.kiosk.heartbeat import Pacer, from_env
     from installation.render import ContextUnavailable, FrameStats, create_context
 
@@ -278,7 +286,7 @@ def _run_headless(args: argparse.Namespace, show: Show, size: tuple[int, int] | 
 
     player = Player(show, rc.ctx, rc.size, stats=FrameStats(target_fps=args.fps))
     return _play_live(rc, player, seconds=args.seconds, on_present=_beat(from_env(), Pacer(args.fps)),
-                      label="headless")
+                      label="headless", control=control.from_env())
 
 
 def run_generate(args: argparse.Namespace) -> int:

@@ -96,6 +96,9 @@ class Player:
         self._mixer: SceneMixer | None = None
         self._overlay: TextOverlay | None = None
         self._blank: SceneSlot | None = None
+        self.blackout = False  # kiosk control: draw the background only (show time keeps running)
+        self.capture: Callable[[np.ndarray], None] | None = None  # run_loop hands it the next frame drawn
+        self._pending: tuple[Show, int] | None = None  # a reloaded show and the occurrence it waits out
 
     # ---- scenes --------------------------------------------------------------------------------------
 
@@ -143,7 +146,13 @@ class Player:
         """Draw show time ``t`` into ``fbo`` (``dt``: show seconds since the last frame)."""
         self.t = t
         ph, live, previous = self._settle(t, dt)
+        if self._pending is not None and self._switch_due(ph):
+            self._switch(t)
+            ph, live, previous = self._settle(t, 0.0)
         self.playhead = ph
+        if self.blackout:
+            fbo.clear(*to_unit(self.background), 1.0)
+            return ph
         if not ph.in_transition:
             live.scene.render(fbo)
         else:
@@ -159,6 +168,52 @@ class Player:
         if self.overlay_visible:
             self._overlay_for().draw(fbo, self.status_lines())
         return ph
+
+    # ---- hot reload --------------------------------------------------------------------------------
+
+    def request_reload(self, show: Show) -> None:
+        """Play ``show`` from the next cue boundary: when the current cue ends (the old timeline starts
+        another cue), the new show takes over at the cue with that id (else its first cue), with a cut. A
+        cue with no planned end (hold, until done) is left at once, after its transition in."""
+        occurrence = self.playhead.occurrence if self.playhead is not None else -1
+        self._pending = (show, occurrence)
+
+    def _switch_due(self, ph: Playhead) -> bool:
+        assert self._pending is not None
+        return ph.occurrence != self._pending[1] or (ph.end is None and not ph.in_transition)
+
+    def _switch(self, t: float) -> None:
+        assert self._pending is not None
+        show, _ = self._pending
+        self._pending = None
+        cue_id = self.timeline.at(t).cue_id
+        for occurrence in list(self._live):
+            self._drop(occurrence)
+        self.show, self.timeline = show, Timeline(show)
+        self.background = parse_color(tuple(show.display.background))
+        target = cue_id if any(c.id == cue_id for c in show.cues) else show.cues[0].id
+        self.timeline.goto(target, t, ShowTransition(type="cut"))
+        log.info("reload: the new show takes over at cue %s", target)
+
+    def command(self, cmd: str, cue_id: object = None) -> str | None:
+        """A kiosk control command (see installation/kiosk/control.py); returns an error or None."""
+        if cmd in ("go", "next"):
+            self.on_key("right")
+        elif cmd == "previous":
+            self.on_key("left")
+        elif cmd == "cue":
+            try:
+                self.timeline.goto(str(cue_id), self.t)
+            except KeyError as exc:
+                return str(exc.args[0])
+        elif cmd in ("pause", "resume"):
+            if self.paused != (cmd == "pause"):
+                self.on_key("space")
+        elif cmd in ("blackout", "unblackout"):
+            self.blackout = cmd == "blackout"
+        else:
+            return f"unknown command {cmd!r}"
+        return None
 
     def _slot(self, live: _Live) -> SceneSlot:
         if live.slot is None:
@@ -220,19 +275,27 @@ class Player:
 
 def run_loop(rc: RenderContext, player: Player, clock: RealClock, seconds: float | None = None,
              screenshot: Callable[[np.ndarray], None] | None = None,
-             on_present: Callable[[Player, int], None] | None = None) -> int:
+             on_present: Callable[[Player, int], None] | None = None,
+             pre_frame: Callable[[Player], None] | None = None) -> int:
     """Play until Esc/q (or ``seconds`` of show time); returns the number of frames drawn. ``screenshot``
     receives the last frame, drawn again at the same show time, as (H, W, 3) RGB. ``on_present(player,
-    frames)`` runs right after each frame is presented (the kiosk heartbeat; offscreen frame pacing)."""
+    frames)`` runs right after each frame is presented (the kiosk heartbeat; offscreen frame pacing);
+    ``pre_frame(player)`` at the start of each frame (kiosk control commands). ``player.capture``, when
+    set, receives the next frame drawn (read before it is presented) and is cleared."""
     rc.on_key(player.on_key)
     frames = 0
     while not rc.should_close:
         rc.begin_frame()  # delivers key presses
+        if pre_frame is not None:
+            pre_frame(player)
         clock.paused = player.paused
         t, dt = clock.tick()
         if seconds is not None and t >= seconds:
             break
         player.frame(t, dt, rc.fbo)
+        if player.capture is not None:
+            capture, player.capture = player.capture, None
+            capture(rc.read_pixels())
         rc.end_frame()
         if not player.paused:
             player.stats.tick(time.perf_counter())

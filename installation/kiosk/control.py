@@ -1,0 +1,114 @@
+"""The player's control channel: small JSON datagrams from the kiosk supervisor on a loopback UDP port.
+
+The supervisor sets ``INSTALLATION_CONTROL=127.0.0.1:PORT`` (next to ``INSTALLATION_HEARTBEAT``); the
+player binds that port and, at the start of every frame (:meth:`Control.pre_frame`, on the render
+thread), drains the non-blocking socket and applies what came: ``{"cmd": "next", "seq": 7}``. Each
+command is answered with ``{"pid", "reply": CMD, "seq", "ok", "error"?}`` to the address it came from.
+
+Commands: ``go`` (= next), ``next``, ``previous``, ``cue`` (``"id"``), ``pause``, ``resume``,
+``blackout``, ``unblackout``, ``reload`` (load the show file again; it takes over at the next cue
+boundary, see :meth:`installation.player.Player.request_reload`) and ``screenshot`` (``"path"``: a PNG
+of the frame drawn right after the command is written there; the supervisor owns the directory).
+Nothing here can stop the render loop: a bad datagram or a failing command is logged and answered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from installation.kiosk.heartbeat import parse_address
+
+log = logging.getLogger(__name__)
+
+ENV = "INSTALLATION_CONTROL"
+COMMANDS = ("go", "next", "previous", "cue", "pause", "resume", "blackout", "unblackout", "reload", "screenshot")
+MAX_PER_FRAME = 32
+
+
+class Control:
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(address)
+        self.sock.setblocking(False)
+        self.pid = os.getpid()
+
+    def _reply(self, to: Any, msg: dict[str, Any], ok: bool, error: str | None = None, **extra: Any) -> None:
+        out = {"pid": self.pid, "reply": msg.get("cmd"), "seq": msg.get("seq"), "ok": ok, **extra}
+        if error:
+            out["error"] = error
+        with contextlib.suppress(OSError):
+            self.sock.sendto(json.dumps(out).encode(), to)
+
+    def pre_frame(self, player: Any) -> None:
+        """Apply every command that arrived since the last frame (never blocks)."""
+        for _ in range(MAX_PER_FRAME):
+            try:
+                data, sender = self.sock.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            try:
+                msg = json.loads(data)
+                if not isinstance(msg, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                log.warning("control: ignored a malformed datagram")
+                continue
+            try:
+                error = self.apply(player, msg, sender)
+            except Exception as exc:  # noqa: BLE001 - a command must never stop the show
+                log.exception("control: %s failed", msg.get("cmd"))
+                error = f"{type(exc).__name__}: {exc}"
+            if error is not False:
+                self._reply(sender, msg, error is None, error)
+
+    def apply(self, player: Any, msg: dict[str, Any], sender: Any) -> str | None | bool:
+        """None: done; a string: the error; False: answered later (screenshot)."""
+        cmd = msg.get("cmd")
+        if cmd not in COMMANDS:
+            return f"unknown command {cmd!r}"
+        if cmd == "screenshot":
+            path = Path(str(msg.get("path", "")))
+
+            def capture(pixels: Any) -> None:
+                import cv2
+
+                ok, png = cv2.imencode(".png", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+                if ok:
+                    path.write_bytes(png.tobytes())
+                self._reply(sender, msg, bool(ok), None if ok else "PNG encoding failed", path=str(path))
+
+            player.capture = capture
+            return False
+        if cmd == "reload":
+            from installation.show import check_show
+
+            if player.show.path is None:
+                return "the show has no file to reload"
+            report = check_show(player.show.path)
+            if not report.ok:
+                return "; ".join(str(e) for e in report.errors[:5]) or "invalid show"
+            player.request_reload(report.show)
+            return None
+        return player.command(cmd, msg.get("id"))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def from_env() -> Control | None:
+    text = os.environ.get(ENV)
+    if not text:
+        return None
+    try:
+        return Control(parse_address(text))
+    except (ValueError, OSError) as exc:
+        log.warning("%s=%r: %s; no control channel", ENV, text, exc)
+        return None
