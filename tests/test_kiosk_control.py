@@ -1,6 +1,129 @@
-"""Kiosk control: the player's command hook (blackout, cue jumps, reload at the cue boundary)."""
+"""Kiosk control on real processes: a headless (EGL) player child under ``installation kiosk --http``.
+
+POST /control/... steps cues and blacks out, GET /screenshot shows the result, an invalid show edit
+leaves the old show playing (error with FILE:LINE in /status), a valid edit is reloaded.
+"""
 
 from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+from test_kiosk_supervisor import Kiosk, kiosk, needs_egl
+
+SHOW = """version: 1
+name: control test
+display: {size: 160x90, background: [0, 0, 0]}
+cues:
+  - {id: a, scene: {type: solid, colour: "#c03020"}, duration: 600, transition: cut}
+  - {id: b, scene: {type: solid, colour: "COLOUR_B"}, transition: cut, follow: hold}
+"""
+
+
+def _post(k: Kiosk, path: str, token: str | None = "default") -> tuple[int, dict | str]:
+    req = urllib.request.Request(k.url + path, data=b"", method="POST")
+    token = k.token if token == "default" else token
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode()
+        return exc.code, (json.loads(body) if body.startswith("{") else body)
+
+
+def _colour(k: Kiosk) -> tuple[int, int, int]:
+    req = urllib.request.Request(k.url + "/screenshot")
+    if k.token:
+        req.add_header("Authorization", f"Bearer {k.token}")
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.headers["Content-Type"] == "image/png"
+        img = cv2.imdecode(np.frombuffer(resp.read(), np.uint8), cv2.IMREAD_COLOR)
+    assert img.shape == (90, 160, 3)
+    b, g, r = (int(v) for v in img[45, 80])
+    return r, g, b
+
+
+def _near(got: tuple[int, int, int], want: str) -> bool:
+    rgb = tuple(int(want[i:i + 2], 16) for i in (1, 3, 5))
+    return max(abs(a - b) for a, b in zip(got, rgb, strict=True)) <= 3
+
+
+def _until(what: str, cond, timeout: float = 10.0) -> None:  # noqa: ANN001
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@needs_egl
+def test_control_screenshot_and_hot_reload(tmp_path: Path) -> None:
+    show = tmp_path / "control.yaml"
+    show.write_text(SHOW.replace("COLOUR_B", "#2040c0"))
+    with kiosk(tmp_path, show) as k:
+        k.wait("first frames", lambda st: st["healthy"] and st["player_frames"] > 3)
+        assert _near(_colour(k), "#c03020")
+
+        code, st = _post(k, "/control/next")
+        assert code == 200 and st["control"]["ok"], st
+        _until("cue b on screen", lambda: _near(_colour(k), "#2040c0"))
+        assert k.wait("cue b reported", lambda st: st["cue"] == "b")["cue"] == "b"
+
+        assert _post(k, "/control/blackout")[0] == 200
+        assert _near(_colour(k), "#000000")
+        assert _post(k, "/control/unblackout")[0] == 200
+        assert _near(_colour(k), "#2040c0")
+
+        code, body = _post(k, "/control/cue/nope")
+        assert code == 400 and "nope" in body["control"]["error"]
+        assert _post(k, "/control/cue/a")[0] == 200
+        _until("cue a again", lambda: _near(_colour(k), "#c03020"))
+        assert _post(k, "/control/frobnicate")[0] == 404
+        assert _post(k, "/control/previous")[0] == 200
+        _until("previous (wraps to b)", lambda: _near(_colour(k), "#2040c0"))
+
+        # an invalid edit: the old show plays on; the error names the file and line
+        pid = k.status()["player_pid"]
+        show.write_text(SHOW.replace("COLOUR_B", "#2040c0").replace("follow: hold", "follow: sideways"))
+        st = k.wait("the edit rejected", lambda st: any("rejected" in e["message"] for e in st["last_errors"]))
+        message = next(e["message"] for e in st["last_errors"] if "rejected" in e["message"])
+        assert f"{show}:6" in message, message
+        frames = st["player_frames"]
+        time.sleep(1.0)
+        st = k.status()
+        assert st["player_pid"] == pid and st["player_frames"] > frames and st["restarts"] == 0
+        assert k.get("/health", token=None)[0] == 200
+        assert _near(_colour(k), "#2040c0")
+
+        # a valid edit: cue b holds, so the new show takes over at once
+        show.write_text(SHOW.replace("COLOUR_B", "#30c050"))
+        k.wait("the reload", lambda st: st["reloads"] == 1, timeout=10)
+        _until("the new colour", lambda: _near(_colour(k), "#30c050"))
+        assert k.status()["player_pid"] == pid
+
+
+@needs_egl
+def test_control_needs_the_token_on_a_non_loopback_bind(tmp_path: Path) -> None:
+    show = tmp_path / "control.yaml"
+    show.write_text(SHOW.replace("COLOUR_B", "#2040c0"))
+    with kiosk(tmp_path, show, bind="0.0.0.0:0", token="s3cret") as k:
+        k.wait("first frames", lambda st: st["healthy"])
+        assert _post(k, "/control/next", token=None)[0] == 401
+        assert _post(k, "/control/next", token="wrong")[0] == 401
+        assert k.get("/screenshot", token=None)[0] == 401
+        assert k.get("/health", token=None)[0] == 200
+        code, st = _post(k, "/control/pause")
+        assert code == 200 and st["control"]["ok"]
+        _until("cue still a", lambda: _near(_colour(k), "#c03020"))
+
 
 RELOAD_SHOW = """version: 1
 display: {background: [0, 0, 0]}

@@ -1,8 +1,10 @@
-"""``--http HOST:PORT``: ``/health``, ``/status`` (JSON) and ``/metrics`` (Prometheus text), stdlib only.
+"""``--http HOST:PORT``: ``/health``, ``/status`` (JSON), ``/metrics`` (Prometheus text), ``/screenshot``
+(PNG) and ``POST /control/...`` (go, next, previous, cue/ID, pause, resume, blackout, unblackout,
+reload; the answer is the status JSON with a ``control`` member), stdlib only.
 
 Served from a daemon thread; every answer is built from :meth:`Supervisor.status` (a snapshot taken
 under the supervisor's lock), so a slow client never touches the supervision loop. With a token, every
-path but ``/health`` needs it (``Authorization: Bearer T``, ``X-Token: T`` or ``?token=T``).
+request but ``GET /health`` needs it (``Authorization: Bearer T``, ``X-Token: T`` or ``?token=T``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
+CONTROL_COMMANDS = ("go", "next", "previous", "pause", "resume", "blackout", "unblackout", "reload")
 
 
 def parse_bind(text: str) -> tuple[str, int]:
@@ -102,11 +105,18 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(503, f"{'safe mode' if status['safe_mode'] else 'no frames'}: {status['state']}\n")
             return
-        if path not in ("/status", "/metrics"):
-            self._send(404, "not found: try /health, /status, /metrics\n")
+        if path not in ("/status", "/metrics", "/screenshot"):
+            self._send(404, "not found: try /health, /status, /metrics, /screenshot\n")
             return
         if not self._authorised(query):
             self._send(401, "token required\n")
+            return
+        if path == "/screenshot":
+            png = self.server.supervisor.screenshot()
+            if png is None:
+                self._send(503, "no player frame to show (no player, safe mode, or no answer)\n")
+            else:
+                self._send_bytes(200, png, "image/png")
             return
         if path == "/status":
             self._send(200, json.dumps(status, indent=1) + "\n", "application/json")
@@ -114,6 +124,44 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, metrics_text(status), "text/plain; version=0.0.4; charset=utf-8")
 
     do_HEAD = do_GET
+
+    def _send_bytes(self, code: int, data: bytes, ctype: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        url = urlsplit(self.path)
+        path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
+        length = int(self.headers.get("Content-Length") or 0)
+        if 0 < length <= 65536:
+            self.rfile.read(length)  # a body is allowed and ignored
+        if not self._authorised(query):
+            self._send(401, "token required\n")
+            return
+        parts = path.split("/")[1:]
+        fields: dict[str, Any] = {}
+        if len(parts) == 3 and parts[:2] == ["control", "cue"] and parts[2]:
+            cmd, fields["id"] = "cue", unquote(parts[2])
+        elif len(parts) == 2 and parts[0] == "control" and parts[1] in CONTROL_COMMANDS:
+            cmd = parts[1]
+        else:
+            self._send(404, "not found: POST /control/{" + ",".join(CONTROL_COMMANDS) + "} or /control/cue/ID\n")
+            return
+        reply = self.server.supervisor.control(cmd, **fields)
+        status = self.server.supervisor.status()
+        status["control"] = {"cmd": cmd, **fields, "ok": bool(reply and reply.get("ok")),
+                             "error": None if reply is None else reply.get("error")}
+        if reply is None:
+            status["control"]["error"] = "no player to control (restarting or safe mode), or no answer in time"
+            code = 503
+        else:
+            code = 200 if reply.get("ok") else 400
+        self._send(code, json.dumps(status, indent=1) + "\n", "application/json")
 
 
 class _Server(ThreadingHTTPServer):

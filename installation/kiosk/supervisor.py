@@ -8,10 +8,19 @@ seconds (capped) before the n-th consecutive restart. ``max_failures`` failures 
 ``failure_window`` seconds put it in *safe mode*: a dark holding show (a single ``solid`` cue) plays
 instead, and every ``safe_retry`` seconds the real show is validated and, if valid, tried again; a
 failure during that trial goes straight back to safe mode.
+
+Control: each child also gets ``INSTALLATION_CONTROL=127.0.0.1:PORT`` (a free loopback port chosen
+here) and takes JSON commands there (see installation/kiosk/control.py); :meth:`Supervisor.control` and
+:meth:`Supervisor.screenshot` send one and wait for the answer, which arrives on the heartbeat socket.
+Hot reload: every ``watch_interval`` seconds the show file's mtime and size are compared, and on a
+change its SHA-256; a changed file is checked with ``check_show``: valid -> ``reload`` goes to the
+player (it switches at the next cue boundary); invalid -> the player keeps the last good show and each
+error (``FILE:LINE: ...``) goes to the log and ``last_errors``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -28,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from installation.kiosk import systemd
+from installation.kiosk.control import ENV as CONTROL_ENV
 from installation.kiosk.heartbeat import ENV as HEARTBEAT_ENV
 from installation.kiosk.heartbeat import PARENT_ENV
 
@@ -58,6 +68,8 @@ class KioskConfig:
     failure_window: float = 600.0
     safe_retry: float = 300.0
     stable_seconds: float = 60.0  # a child up this long resets the backoff and ends a safe-mode trial
+    watch_interval: float = 1.0  # seconds between checks of the show file for hot reload
+    control_timeout: float = 3.0  # how long a control request waits for the player's answer
     player_args: list[str] = field(default_factory=list)
 
 
@@ -68,6 +80,7 @@ class _Child:
     started: float
     last_beat: float | None = None
     frames: int = 0
+    control_port: int = 0
 
 
 class Supervisor:
@@ -96,6 +109,14 @@ class Supervisor:
         self.safe_show = Path(self._tmp.name) / "safe.yaml"
         self.safe_show.write_text(safe_show_text(config.size))
         self._last_watchdog = 0.0
+        self.replies: dict[int, dict[str, Any]] = {}
+        self.reply_cond = threading.Condition()
+        self._seq = 0
+        self.reloads = 0
+        self.last_reload: dict[str, Any] | None = None
+        self._reload_seqs: set[int] = set()
+        self._next_watch = 0.0
+        self._show_key, self._show_hash = self._fingerprint()
 
     # ---- children ------------------------------------------------------------------------------------
 
@@ -112,10 +133,12 @@ class Supervisor:
         env = dict(os.environ)
         env[HEARTBEAT_ENV] = f"127.0.0.1:{self.sock.getsockname()[1]}"
         env[PARENT_ENV] = str(os.getpid())
+        port = free_udp_port()
+        env[CONTROL_ENV] = f"127.0.0.1:{port}"
         proc = subprocess.Popen(self._command(self.safe_show if safe else self.config.show), env=env,
                                 stdin=subprocess.DEVNULL)
         with self.lock:
-            self.child = _Child(proc, safe, now)
+            self.child = _Child(proc, safe, now, control_port=port)
         log.info("kiosk: started %s player pid %d", "safe-mode" if safe else "show", proc.pid)
 
     def _kill(self, child: _Child) -> int | None:
@@ -204,6 +227,9 @@ class Supervisor:
             child = self.child
             if child is None or msg.get("pid") != child.proc.pid:
                 continue  # a late datagram from a child already replaced
+            if "reply" in msg:
+                self._got_reply(now, msg)
+                continue
             frames = int(msg.get("frames", 0))
             with self.lock:
                 self.frames_total += max(0, frames - child.frames)
@@ -211,10 +237,111 @@ class Supervisor:
                 self.cue = msg.get("cue")
                 self.stats = {k: msg[k] for k in ("fps", "p50_ms", "p99_ms", "dropped", "dropped_total") if k in msg}
 
+    # ---- control --------------------------------------------------------------------------------------
+
+    def _got_reply(self, now: float, msg: dict[str, Any]) -> None:
+        seq = msg.get("seq")
+        if seq in self._reload_seqs:
+            self._reload_seqs.discard(seq)
+            with self.lock:
+                self.last_reload = {"time": time.time(), "ok": bool(msg.get("ok")), "error": msg.get("error")}
+                if msg.get("ok"):
+                    self.reloads += 1
+            if not msg.get("ok"):
+                self._error(now, f"reload refused by the player: {msg.get('error')}")
+            else:
+                log.info("kiosk: the player loaded the new show; it switches at the next cue boundary")
+        with self.reply_cond:
+            self.replies[seq] = msg
+            while len(self.replies) > 64:
+                self.replies.pop(next(iter(self.replies)))
+            self.reply_cond.notify_all()
+
+    def send(self, cmd: str, **fields: Any) -> int | None:
+        """Send a command to the player (no waiting); its sequence number, or None without a player."""
+        with self.lock:
+            child = self.child
+            if child is None or child.safe:
+                return None
+            self._seq += 1
+            seq = self._seq
+            if cmd == "reload":
+                self._reload_seqs.add(seq)
+        data = json.dumps({"cmd": cmd, "seq": seq, **fields}).encode()
+        try:
+            self.sock.sendto(data, ("127.0.0.1", child.control_port))
+        except OSError:
+            return None
+        return seq
+
+    def _wait_reply(self, seq: int) -> dict[str, Any] | None:
+        end = time.monotonic() + self.config.control_timeout
+        with self.reply_cond:
+            while seq not in self.replies:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self.reply_cond.wait(left)
+            return self.replies.pop(seq)
+
+    def control(self, cmd: str, **fields: Any) -> dict[str, Any] | None:
+        """Send a command and wait for the player's answer (None: no player, or no answer in time)."""
+        seq = self.send(cmd, **fields)
+        return None if seq is None else self._wait_reply(seq)
+
+    def screenshot(self) -> bytes | None:
+        """PNG of the next frame the player draws (None: no player or no answer in time)."""
+        with self.lock:
+            path = Path(self._tmp.name) / f"shot-{self._seq + 1}-{time.monotonic_ns()}.png"
+        reply = self.control("screenshot", path=str(path))
+        try:
+            return path.read_bytes() if reply is not None and reply.get("ok") else None
+        except OSError:
+            return None
+        finally:
+            path.unlink(missing_ok=True)
+
+    # ---- hot reload ---------------------------------------------------------------------------------
+
+    def _fingerprint(self) -> tuple[tuple[int, int] | None, str | None]:
+        try:
+            st = self.config.show.stat()
+            return (st.st_mtime_ns, st.st_size), hashlib.sha256(self.config.show.read_bytes()).hexdigest()
+        except OSError:
+            return None, None
+
+    def _watch(self, now: float) -> None:
+        if now < self._next_watch:
+            return
+        self._next_watch = now + self.config.watch_interval
+        try:
+            st = self.config.show.stat()
+            key: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = None
+        if key == self._show_key:
+            return
+        key, digest = self._fingerprint()
+        self._show_key = key
+        if digest is None or digest == self._show_hash:
+            return
+        self._show_hash = digest
+        from installation.show import check_show
+
+        report = check_show(self.config.show)
+        if not report.ok:
+            for issue in report.errors[:5] or ["invalid show"]:
+                self._error(now, f"show edit rejected, the last good show plays on: {issue}")
+            return
+        log.info("kiosk: %s changed and is valid; reloading", self.config.show)
+        self.send("reload")
+
     # ---- the loop ------------------------------------------------------------------------------------
 
     def step(self, now: float) -> None:
         self._drain(now)
+        if not self.safe_mode:
+            self._watch(now)
         child = self.child
         if child is None:
             if now >= self.next_launch:
@@ -313,7 +440,16 @@ class Supervisor:
                 "safe_mode_since_seconds": None if self.safe_since is None else round(now - self.safe_since, 3),
                 "recent_failures": len(self.failures),
                 "last_errors": list(self.errors)[-10:],
+                "reloads": self.reloads,
+                "last_reload": self.last_reload,
             }
+
+
+def free_udp_port() -> int:
+    """A UDP port on 127.0.0.1 that is free now (the child binds it moments later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def rss_bytes(pid: int) -> int | None:
