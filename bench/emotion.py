@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -30,23 +29,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from timing import measure, stats  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from installation.pack import pack_path  # noqa: E402
-
-
-def stats(samples_ms: list[float]) -> dict[str, float]:
-    s = sorted(samples_ms)
-    return {"median_ms": statistics.median(s), "p95_ms": s[min(len(s) - 1, int(0.95 * len(s)))], "n": len(s)}
-
-
-def timed(fn, repeats: int) -> dict[str, float]:
-    fn()
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1e3)
-    return stats(out)
 
 
 def model_folder(tmp: Path) -> tuple[Path, str]:
@@ -96,15 +81,15 @@ def main() -> int:
     shown = to_uint8(up.upscale(raw[:1]))[0] if up else rgb[0]
 
     results: dict[str, dict] = {}
-    results["detect"] = timed(lambda: detector.detect(frame), args.repeats)
-    results["classify"] = timed(lambda: emo.predict([crop]), args.repeats)
-    results["generate"] = timed(lambda: gen.generate(z, mix), args.repeats)
+    results["detect"] = measure(lambda: detector.detect(frame), args.repeats)
+    results["classify"] = measure(lambda: emo.predict([crop]), args.repeats)
+    results["generate"] = measure(lambda: gen.generate(z, mix), args.repeats)
     if up:
-        results["upscale"] = timed(lambda: up.upscale(raw[:1]), max(5, args.repeats // 2))
-        results["upscale_all_k"] = timed(lambda: [up.upscale(raw[i : i + 1]) for i in range(k)],
+        results["upscale"] = measure(lambda: up.upscale(raw[:1]), max(5, args.repeats // 2))
+        results["upscale_all_k"] = measure(lambda: [up.upscale(raw[i : i + 1]) for i in range(k)],
                                          max(3, args.repeats // 4))  # select_on: upscaled
     if enc:
-        results["select"] = timed(lambda: enc.encode(rgb).probs @ mix, max(3, args.repeats // 4))
+        results["select"] = measure(lambda: enc.encode(rgb).probs @ mix, max(3, args.repeats // 4))
 
     try:  # PyTorch eager on the same crop, where the emotion model's source exists
         import torch
@@ -116,7 +101,7 @@ def main() -> int:
         if module is not None:
             x = torch.from_numpy(crop.astype(np.float32)[None, None] / 255.0)
             with torch.no_grad():
-                results["classify_pytorch"] = timed(lambda: module(x), args.repeats)
+                results["classify_pytorch"] = measure(lambda: module(x), args.repeats)
             results["classify_pytorch"]["source"] = origin
     except Exception as exc:  # torch is optional here
         print(f"note: no PyTorch comparison ({exc})", file=sys.stderr)
@@ -133,7 +118,7 @@ def main() -> int:
         grid.draw(float(n[0]), rc.fbo)
         rc.ctx.finish()
 
-    results["upload"] = timed(upload, max(5, args.repeats // 2))
+    results["upload"] = measure(upload, max(5, args.repeats // 2))
     grid.release()
 
     # end to end: the real scene, real capture + analysis + paint threads, a video of a face

@@ -13,15 +13,14 @@ import importlib
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
+from timing import measure  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from exporters.verify import EXPORTER_OF_KIND, reference_module  # noqa: E402
 from installation.inference.session import create_session, describe_session  # noqa: E402
@@ -29,17 +28,6 @@ from installation.pack import PACK_FILES, pack_path  # noqa: E402
 
 # What each model is asked for in a show: a 64 px generator batch of candidates, one face, one painting...
 BATCHES = {"generator": (1, 8), "upscaler": (1, 4), "encoder": (1, 16), "emotion": (1, 4)}
-
-
-def timings(fn, repeats: int) -> tuple[float, float]:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(0.95 * len(samples)))]
 
 
 def main() -> int:
@@ -65,13 +53,13 @@ def main() -> int:
             if kind == "upscaler":  # what the runtime upscales: the generator's 64 px paintings
                 inputs = (torch.rand(batch, 3, 64, 64),)
             feed = {n: t.numpy() for n, t in zip(names_in, inputs)}
-            ort_med, ort_p95 = timings(lambda s=session, f=feed: s.run(None, f), args.repeats)
+            ort = measure(lambda s=session, f=feed: s.run(None, f), args.repeats)
             row = {"model": path.name, "kind": kind, "batch": batch, "input": [list(t.shape) for t in inputs],
-                   "ort_median_ms": ort_med, "ort_p95_ms": ort_p95}
+                   "ort_median_ms": ort["median_ms"], "ort_p95_ms": ort["p95_ms"]}
             if module is not None:
                 with torch.no_grad():
-                    med, p95 = timings(lambda m=module, x=inputs: m(*x), args.repeats)
-                row["torch_median_ms"], row["torch_p95_ms"] = med, p95
+                    eager = measure(lambda m=module, x=inputs: m(*x), args.repeats)
+                row["torch_median_ms"], row["torch_p95_ms"] = eager["median_ms"], eager["p95_ms"]
             rows.append(row)
 
     print(f"\n{'model':16s} {'batch':>5s} {'input':>22s} {'ORT med':>9s} {'ORT p95':>9s} {'torch med':>10s} "

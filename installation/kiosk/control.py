@@ -50,9 +50,7 @@ class Control:
         for _ in range(MAX_PER_FRAME):
             try:
                 data, sender = self.sock.recvfrom(65536)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
+            except OSError:  # BlockingIOError: nothing waiting; anything else: the socket is gone
                 return
             try:
                 msg = json.loads(data)

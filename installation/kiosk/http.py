@@ -77,14 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("http %s " + format, self.client_address[0], *args)
 
     def _send(self, code: int, body: str, ctype: str = "text/plain; charset=utf-8") -> None:
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self._send_bytes(code, body.encode(), ctype)
 
     def _authorised(self, query: dict[str, list[str]]) -> bool:
         token = self.server.token

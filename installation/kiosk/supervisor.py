@@ -216,9 +216,7 @@ class Supervisor:
         while True:
             try:
                 data = self.sock.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
+            except OSError:  # BlockingIOError: nothing waiting; anything else: the socket is gone
                 return
             try:
                 msg = json.loads(data)
