@@ -418,6 +418,21 @@ def run_emotions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_arg(option: str, text: str | None, token: str | None, server: bool = True) -> tuple[str, int] | None:
+    """``--http`` HOST:PORT or PORT; a server on a non-loopback address needs a token."""
+    from installation.kiosk import remote
+
+    if text is None:
+        return None
+    try:
+        host, port = remote.parse_bind(text, option)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if server and not remote.is_loopback(host) and not token:
+        raise UserError(f"{option} {text}: binding to a non-loopback address needs --token")
+    return host, port
+
+
 def run_kiosk(args: argparse.Namespace) -> int:
     """``installation kiosk``: the supervisor (see installation/kiosk/supervisor.py); bad options exit 2."""
     from installation.kiosk import http, systemd
@@ -434,14 +449,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         _positive("--stable-seconds", args.stable_seconds, allow_zero=True)
         if args.max_failures < 1:
             raise UserError(f"--max-failures {args.max_failures}: must be >= 1")
-        bind = None
-        if args.http is not None:
-            try:
-                bind = http.parse_bind(args.http)
-            except ValueError as exc:
-                raise UserError(str(exc)) from None
-            if not http.is_loopback(bind[0]) and not args.token:
-                raise UserError(f"--http {args.http}: binding to a non-loopback address needs --token")
+        bind = _bind_arg("--http", args.http, args.token)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -1,6 +1,7 @@
 """``--http HOST:PORT``: ``/health``, ``/status`` (JSON), ``/metrics`` (Prometheus text), ``/screenshot``
 (PNG) and ``POST /control/...`` (go, next, previous, cue/ID, pause, resume, blackout, unblackout,
-reload; the answer is the status JSON with a ``control`` member), stdlib only.
+reload; the answer is the status JSON with a ``control`` member, built by :func:`remote.execute`, the
+command path OSC shares), stdlib only.
 
 Served from a daemon thread; every answer is built from :meth:`Supervisor.status` (a snapshot taken
 under the supervisor's lock), so a slow client never touches the supervision loop. With a token, every
@@ -9,8 +10,6 @@ request but ``GET /health`` needs it (``Authorization: Bearer T``, ``X-Token: T`
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import json
 import logging
 import socket
@@ -19,30 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from installation.kiosk import remote
+
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
-CONTROL_COMMANDS = ("go", "next", "previous", "pause", "resume", "blackout", "unblackout", "reload")
-
-
-def parse_bind(text: str) -> tuple[str, int]:
-    """``"8080"`` / ``":8080"`` / ``"0.0.0.0:8080"`` / ``"[::1]:8080"`` -> (host, port); ValueError if bad."""
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        host, port = "", text
-    host = host.strip("[]") or DEFAULT_HOST
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"--http {text!r}: expected HOST:PORT or PORT, e.g. 127.0.0.1:8080")
-    return host, int(port)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+# the argument-less commands of ``POST /control/CMD``; ``cue`` takes its id from the path
+CONTROL_COMMANDS = tuple(c for c in remote.COMMANDS if c != "cue")
 
 
 def metrics_text(status: dict[str, Any]) -> str:
@@ -80,13 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(code, body.encode(), ctype)
 
     def _authorised(self, query: dict[str, list[str]]) -> bool:
-        token = self.server.token
-        if not token:
-            return True
         auth = self.headers.get("Authorization", "")
         given = (auth[7:] if auth.startswith("Bearer ") else None) or self.headers.get("X-Token") \
             or (query.get("token") or [None])[0] or ""
-        return hmac.compare_digest(given.encode(), token.encode())
+        return remote.token_ok(self.server.token, given)
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         url = urlsplit(self.path)
@@ -137,23 +115,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, "token required\n")
             return
         parts = path.split("/")[1:]
-        fields: dict[str, Any] = {}
+        cue_id = None
         if len(parts) == 3 and parts[:2] == ["control", "cue"] and parts[2]:
-            cmd, fields["id"] = "cue", unquote(parts[2])
+            cmd, cue_id = "cue", unquote(parts[2])
         elif len(parts) == 2 and parts[0] == "control" and parts[1] in CONTROL_COMMANDS:
             cmd = parts[1]
         else:
             self._send(404, "not found: POST /control/{" + ",".join(CONTROL_COMMANDS) + "} or /control/cue/ID\n")
             return
-        reply = self.server.supervisor.control(cmd, **fields)
-        status = self.server.supervisor.status()
-        status["control"] = {"cmd": cmd, **fields, "ok": bool(reply and reply.get("ok")),
-                             "error": None if reply is None else reply.get("error")}
-        if reply is None:
-            status["control"]["error"] = "no player to control (restarting or safe mode), or no answer in time"
-            code = 503
-        else:
-            code = 200 if reply.get("ok") else 400
+        status, code = remote.execute(self.server.supervisor, cmd, cue_id)
         self._send(code, json.dumps(status, indent=1) + "\n", "application/json")
 
 
