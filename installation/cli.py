@@ -67,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("show", nargs="?", default=None, metavar="SHOW", help="show script (default: the default show)")
     kiosk.add_argument("--http", default=None, metavar="HOST:PORT", help="serve /health, /status, /metrics, "
                        "/screenshot, POST /control/... (PORT alone binds 127.0.0.1; other addresses need --token)")
-    kiosk.add_argument("--token", default=None, help="required by every request but GET /health "
-                       "(Bearer, X-Token or ?token=)")
+    kiosk.add_argument("--osc", default=None, metavar="HOST:PORT", help="OSC control over UDP, /installation/... "
+                       "(PORT alone binds 127.0.0.1; other addresses need --token)")
+    kiosk.add_argument("--osc-reply", default=None, metavar="HOST:PORT",
+                       help="also send OSC replies and status here (Companion feedback); the sender always gets them")
+    kiosk.add_argument("--token", default=None, help="required by every HTTP request but GET /health "
+                       "(Bearer, X-Token or ?token=) and as the first argument of every OSC message")
     kiosk.add_argument("--headless", action="store_true", help="offscreen player (EGL); automatic with no display")
     kiosk.add_argument("--size", default=None, metavar="WxH", help="render size (default: the show's)")
     kiosk.add_argument("--fps", type=float, default=30.0, help="frame rate of a headless player (default 30)")
@@ -419,7 +423,8 @@ def run_emotions(args: argparse.Namespace) -> int:
 
 
 def _bind_arg(option: str, text: str | None, token: str | None, server: bool = True) -> tuple[str, int] | None:
-    """``--http`` HOST:PORT or PORT; a server on a non-loopback address needs a token."""
+    """``--http`` / ``--osc`` / ``--osc-reply`` HOST:PORT or PORT; a server on a non-loopback address needs a token
+    (``--osc-reply`` only sends, so it needs none)."""
     from installation.kiosk import remote
 
     if text is None:
@@ -450,6 +455,14 @@ def run_kiosk(args: argparse.Namespace) -> int:
         if args.max_failures < 1:
             raise UserError(f"--max-failures {args.max_failures}: must be >= 1")
         bind = _bind_arg("--http", args.http, args.token)
+        osc_bind = _bind_arg("--osc", args.osc, args.token)
+        osc_reply = None
+        if args.osc_reply is not None:
+            if osc_bind is None:
+                raise UserError("--osc-reply needs --osc")
+            osc_reply = _bind_arg("--osc-reply", args.osc_reply, args.token, server=False)
+            if osc_reply[1] == 0:
+                raise UserError(f"--osc-reply {args.osc_reply}: needs a port to send to")
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -479,6 +492,22 @@ def run_kiosk(args: argparse.Namespace) -> int:
             return EXIT_USER_ERROR
         host, port = server.server_address[:2]
         print(f"kiosk: http://{host}:{port}/health /status /metrics", flush=True)
+    if osc_bind is not None:
+        try:
+            from installation.kiosk import osc
+        except ImportError as exc:  # an environment set up before python-osc became a dependency
+            supervisor.close()
+            print(f"error: --osc needs python-osc (pip install python-osc): {exc}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        try:
+            osc_server = osc.serve(supervisor, osc_bind[0], osc_bind[1], args.token, osc_reply)
+        except OSError as exc:  # also a --osc-reply host that does not resolve (socket.gaierror)
+            supervisor.close()
+            print(f"error: --osc {args.osc}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        host, port = osc_server.address
+        also = f" and {args.osc_reply}" if osc_reply else ""
+        print(f"kiosk: osc udp://{host}:{port} {osc.PREFIX}... (replies to the sender{also})", flush=True)
     print(f"kiosk: supervising {show_path} ({'headless' if headless else 'window'}); pid {os.getpid()}", flush=True)
     return supervisor.run()
 
