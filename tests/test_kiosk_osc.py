@@ -102,6 +102,9 @@ def test_osc_steps_cues_blacks_out_and_answers(tmp_path: Path) -> None:
         peer = Peer(_osc_port(k))
         try:
             k.wait("first frames", lambda st: st["healthy"] and st["player_frames"] > 3 and st["fps"] > 0)
+            # --osc-reply is pushed the status unasked when it changes (here: the player came up)
+            pushed = [m.params for m in feedback.receive(1.5) if m.address == "/installation/status"]
+            assert any(p[:2] == ["playing", "a"] for p in pushed), pushed
             got = peer.ask("/installation/status")
             assert got["/installation/reply"] == ["status", 1, ""]
             state, cue, frames, fps, restarts, healthy = got["/installation/status"]

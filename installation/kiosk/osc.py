@@ -8,7 +8,8 @@ is the **first argument of every message**; a message without it runs nothing an
 ``/installation/reply CMD 0 "unauthorised"``.
 
 Every other message is answered, to the address it came from (from the port it was sent to, as TouchOSC
-expects) and to ``--osc-reply HOST:PORT`` if given, with three messages:
+expects) and to ``--osc-reply HOST:PORT`` if given, with three messages (``--osc-reply`` also gets the two
+status messages, unasked, whenever the state, cue, health or restart count changes; checked every second):
 
 - ``/installation/reply``  cmd (s), ok (i, 1/0), error (s, "" when ok)
 - ``/installation/status`` state (s), cue (s, "" when none), frames (i), fps (f), restarts (i), healthy (i)
@@ -42,6 +43,7 @@ QUERIES = ("status",)
 ADDRESSES = {PREFIX + name: name for name in (*remote.COMMANDS, *QUERIES)}
 UNAUTHORISED = "unauthorised"
 REFUSAL_LOG_SECONDS = 10.0  # at most one log line per this many seconds about refused messages
+PUSH_SECONDS = 1.0  # how often --osc-reply feedback checks for a change it should push (cue, state, ...)
 
 
 class _Server(ThreadingOSCUDPServer):
@@ -75,10 +77,13 @@ class OscControl:
         self.address: tuple[str, int] = self.server.server_address[:2]
         self._log_lock = threading.Lock()
         self._refused, self._next_refusal_log = 0, 0.0
-        self._thread = threading.Thread(target=self.server.serve_forever, name="kiosk-osc", daemon=True)
-        self._thread.start()
+        self._stop = threading.Event()
+        threading.Thread(target=self.server.serve_forever, name="kiosk-osc", daemon=True).start()
+        if self._reply_sock is not None:
+            threading.Thread(target=self._push_loop, name="kiosk-osc-feedback", daemon=True).start()
 
     def close(self) -> None:
+        self._stop.set()
         self.server.shutdown()
         self.server.server_close()
         if self._reply_sock is not None:
@@ -152,23 +157,39 @@ class OscControl:
         if status is None:
             status = self.supervisor.status()
         status.setdefault("control", {"cmd": cmd, "ok": ok, "error": error})
-        messages = [
-            build_msg(PREFIX + "reply", [cmd, int(ok), error or ""]),
-            build_msg(PREFIX + "status", [status["state"], status["cue"] or "", int(status["player_frames"]),
-                                          float(status["fps"]), int(status["restarts"]), int(status["healthy"])]),
-            build_msg(PREFIX + "status/json", [json.dumps(status)]),
-        ]
-        self._send(sender, messages)
+        self._send(sender, [build_msg(PREFIX + "reply", [cmd, int(ok), error or ""]), *_status_messages(status)])
 
-    def _send(self, sender: tuple[str, int], messages: list[Any], feedback: bool = True) -> None:
-        """To the sender, from the server's port; with ``feedback`` also to ``--osc-reply``."""
-        targets = [(self.server.socket, sender)]
+    def _push_loop(self) -> None:
+        """``--osc-reply`` feedback between commands: status whenever the cue, state or health changes (a
+        timed cue ending, a restart, safe mode), so a Companion button can show the cue without polling."""
+        last = None
+        while not self._stop.wait(PUSH_SECONDS):
+            try:
+                status = self.supervisor.status()
+                key = tuple(status[k] for k in ("state", "cue", "healthy", "restarts", "safe_mode"))
+                if key != last:
+                    last = key
+                    self._send(None, _status_messages(status))
+            except Exception:  # noqa: BLE001 - feedback is a convenience; it must not die on one bad snapshot
+                log.exception("osc: status feedback failed")
+
+    def _send(self, sender: tuple[str, int] | None, messages: list[Any], feedback: bool = True) -> None:
+        """To the sender (if any), from the server's port; with ``feedback`` also to ``--osc-reply``."""
+        targets = [] if sender is None else [(self.server.socket, sender)]
         if feedback and self._reply_sock is not None and self.reply_to != sender:
             targets.append((self._reply_sock, self.reply_to))
         for message in messages:
             for sock, to in targets:
                 with contextlib.suppress(OSError):  # the receiver went away; nothing to do about it
                     sock.sendto(message.dgram, to)
+
+def _status_messages(status: dict[str, Any]) -> list[Any]:
+    return [
+        build_msg(PREFIX + "status", [status["state"], status["cue"] or "", int(status["player_frames"]),
+                                      float(status["fps"]), int(status["restarts"]), int(status["healthy"])]),
+        build_msg(PREFIX + "status/json", [json.dumps(status)]),
+    ]
+
 
 def serve(supervisor: Any, host: str, port: int, token: str | None = None,
           reply_to: tuple[str, int] | None = None) -> OscControl:
