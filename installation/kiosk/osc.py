@@ -7,8 +7,8 @@ is ignored, so a button that sends 1 on press and 0 on release acts once); ``/in
 is the **first argument of every message**; a message without it runs nothing and gets
 ``/installation/reply CMD 0 "unauthorised"``.
 
-Every other message is answered, to the address it came from (from the port it was sent to, as TouchOSC
-expects) and to ``--osc-reply HOST:PORT`` if given, with three messages (``--osc-reply`` also gets the two
+Every other message (but a button release) is answered, to the address it came from (sent from the
+server's port) and to ``--osc-reply HOST:PORT`` if given, with three messages (``--osc-reply`` also gets the two
 status messages, unasked, whenever the state, cue, health or restart count changes; checked every second):
 
 - ``/installation/reply``  cmd (s), ok (i, 1/0), error (s, "" when ok)
