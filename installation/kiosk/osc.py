@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from typing import Any
@@ -42,16 +43,42 @@ PREFIX = "/installation/"
 QUERIES = ("status",)
 ADDRESSES = {PREFIX + name: name for name in (*remote.COMMANDS, *QUERIES)}
 UNAUTHORISED = "unauthorised"
-REFUSAL_LOG_SECONDS = 10.0  # at most one log line per this many seconds about refused messages
+LOG_SECONDS = 10.0  # at most one log line per this many seconds about refused or undecodable datagrams
 PUSH_SECONDS = 1.0  # how often --osc-reply feedback checks for a change it should push (cue, state, ...)
+
+
+class _Throttle:
+    """Counts events; lets through one log line per ``seconds`` with the count since the last line, so a
+    flood from anyone on the network cannot fill the disk."""
+
+    def __init__(self, seconds: float = LOG_SECONDS) -> None:
+        self.seconds, self.count, self.next = seconds, 0, 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> int:
+        """0: stay quiet; otherwise log now, with this many events."""
+        now = time.monotonic()
+        with self.lock:
+            self.count += 1
+            if now < self.next:
+                return 0
+            self.next = now + self.seconds
+            count, self.count = self.count, 0
+            return count
 
 
 class _Server(ThreadingOSCUDPServer):
     daemon_threads = True  # a command waits up to control_timeout for the player; never block shutdown on it
+    undecodable = _Throttle()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # socketserver would print a traceback to stderr; _on_message already answers and logs its own errors
-        log.exception("osc: error handling a datagram from %s", client_address)
+        # python-osc raises (e.g. UnicodeDecodeError on a non-UTF-8 address) before our handler sees the
+        # message, so there is no one to answer; socketserver would print a traceback per datagram
+        count = self.undecodable()
+        if count:
+            exc = sys.exc_info()[1]
+            log.warning("osc: dropped %d datagram(s) that python-osc could not decode since the last such line "
+                        "(latest from %s: %s: %s)", count, client_address[0], type(exc).__name__, exc)
 
 
 def _is_button(value: object) -> bool:
@@ -75,8 +102,7 @@ class OscControl:
             self._reply_sock, self.reply_to = socket.socket(family, socket.SOCK_DGRAM), sockaddr
         self.server = _Server((host, port), dispatcher)
         self.address: tuple[str, int] = self.server.server_address[:2]
-        self._log_lock = threading.Lock()
-        self._refused, self._next_refusal_log = 0, 0.0
+        self._refusals = _Throttle()
         self._stop = threading.Event()
         threading.Thread(target=self.server.serve_forever, name="kiosk-osc", daemon=True).start()
         if self._reply_sock is not None:
@@ -139,15 +165,10 @@ class OscControl:
         """No command, no status (it is not theirs to read): only the refusal, and a rate-limited log line."""
         # only to the sender: a flood must not be relayed to the operator's --osc-reply feedback
         self._send(sender, [build_msg(PREFIX + "reply", [label, 0, UNAUTHORISED])], feedback=False)
-        now = time.monotonic()
-        with self._log_lock:
-            self._refused += 1
-            if now < self._next_refusal_log:
-                return
-            self._next_refusal_log = now + REFUSAL_LOG_SECONDS
-            count, self._refused = self._refused, 0
-        log.warning("osc: refused %d message(s) without the right token since the last such line (latest: %s "
-                    "from %s); at most one line every %g s", count, label, sender[0], REFUSAL_LOG_SECONDS)
+        count = self._refusals()
+        if count:
+            log.warning("osc: refused %d message(s) without the right token since the last such line (latest: %s "
+                        "from %s); at most one line every %g s", count, label, sender[0], LOG_SECONDS)
 
     # ---- answering --------------------------------------------------------------------------------------
 
