@@ -69,7 +69,10 @@ class _Throttle:
 
 class _Server(ThreadingOSCUDPServer):
     daemon_threads = True  # a command waits up to control_timeout for the player; never block shutdown on it
-    undecodable = _Throttle()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.undecodable = _Throttle()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # python-osc raises (e.g. UnicodeDecodeError on a non-UTF-8 address) before our handler sees the
