@@ -2,7 +2,10 @@
 
 - :mod:`installation.kiosk.heartbeat`: the player's side, one UDP datagram per presented frame.
 - :mod:`installation.kiosk.supervisor`: runs the player as a child, restarts it, safe mode.
-- :mod:`installation.kiosk.http`: ``/health``, ``/status``, ``/metrics`` (stdlib http.server).
+- :mod:`installation.kiosk.control`: the player's control channel (JSON commands from the supervisor).
+- :mod:`installation.kiosk.remote`: the command path, bind parsing and token check HTTP and OSC share.
+- :mod:`installation.kiosk.http`: ``/health``, ``/status``, ``/metrics``, ``POST /control/...`` (stdlib).
+- :mod:`installation.kiosk.osc`: ``/installation/...`` OSC control over UDP (python-osc).
 - :mod:`installation.kiosk.systemd`: sd_notify and the unit file.
 
 Nothing here imports GL or torch at module level: the supervisor stays small and never renders.
