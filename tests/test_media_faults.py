@@ -304,3 +304,48 @@ def test_damaged_models_fall_back_or_degrade(rc: RenderContext, tmp_path: Path) 
         assert sorted(cell_colours(pixels)) == sorted(COLOURS)  # the attract scene plays
     finally:
         scene.release()
+
+
+def test_a_scene_that_cannot_start_plays_the_background(rc: RenderContext) -> None:
+    """A scene type whose start fails in a way it did not foresee (here: a plug-in scene reading a file that is
+    not there): that cue shows the background and the next cue plays, instead of the player exiting."""
+    from installation.faults import FAULTS
+    from installation.player import Player
+    from installation.scenes import SCENES, Scene, register
+    from installation.show import SceneParams, register_scene
+    from installation.show.scene_params import _REGISTRY
+
+    class ReaderParams(SceneParams):
+        type: str = "reader"
+
+    class Reader(Scene):
+        def __init__(self, env: SceneEnv, params: ReaderParams) -> None:
+            super().__init__(env, params)
+            Path("/nonexistent/notes.txt").read_text()
+
+        def render(self, fbo) -> None:  # noqa: ANN001
+            raise AssertionError("never started")
+
+    register_scene("reader", ReaderParams)
+    register("reader", Reader)
+    try:
+        show = load_show_text(f"version: 1\ndisplay: {{background: {list(BG)}}}\ncues:\n"
+                              "  - {id: r, scene: {type: reader}, duration: 1, transition: cut}\n"
+                              "  - {id: s, scene: {type: solid, colour: [1, 2, 3]}, duration: 1, transition: cut}\n")
+        before = FAULTS.snapshot().get("scene", 0)  # counted even when the report queue is rate-limited
+        player = Player(show, rc.ctx, (W, H))
+        try:
+            for t, colour in ((0.0, BG), (0.5, BG), (1.2, (1, 2, 3))):
+                rc.begin_frame()
+                player.frame(t, 0.1, rc.fbo)
+                pixels = rc.read_pixels()
+                rc.end_frame()
+                assert np.all(pixels == colour), t
+                if t == 0.5:
+                    assert "could not start" in player.health()["fallbacks"]["r"]
+            assert FAULTS.snapshot()["scene"] == before + 1
+        finally:
+            player.release()
+    finally:
+        SCENES.pop("reader", None)
+        _REGISTRY.pop("reader", None)
