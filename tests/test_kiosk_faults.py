@@ -6,13 +6,14 @@ without a restart, /status must say what is wrong, and what comes back must be s
 from __future__ import annotations
 
 import time
+import urllib.request
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from fault_files import pack_copy, write_noise_video
 from test_kiosk_supervisor import Kiosk, kiosk, needs_egl
-from test_media_faults import pack_copy
 
 BG = (0, 0, 0)
 # nine colours far apart (and from the background), one per image
@@ -23,14 +24,9 @@ RETRY = {"INSTALLATION_MEDIA_RETRY": "0.5,2"}  # the gallery default is 5 s doub
 
 def colours_seen(k: Kiosk) -> set[int]:
     """Indices of COLOURS that cover at least a few pixels of the player's next frame (GET /screenshot)."""
-    req_code, body = None, None
-    import urllib.request
-
-    req = urllib.request.Request(k.url + "/screenshot")
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        req_code, body = resp.status, resp.read()
-    assert req_code == 200
-    bgr = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
+    with urllib.request.urlopen(k.url + "/screenshot", timeout=5) as resp:
+        assert resp.status == 200
+        bgr = cv2.imdecode(np.frombuffer(resp.read(), np.uint8), cv2.IMREAD_COLOR)
     rgb = bgr[..., ::-1].astype(int)
     return {i for i, c in enumerate(COLOURS) if (np.abs(rgb - c).max(axis=2) <= 4).sum() >= 40}
 
@@ -135,19 +131,6 @@ def test_damaged_model_plays_the_fallback(tmp_path: Path) -> None:
         wait_for("the attract scene", lambda: colours_seen(k) == {0, 1, 2, 3})
         steady(k, st["frames_total"])
         assert metrics(k)["installation_scene_fallbacks"] == 1
-
-
-def write_noise_video(path: Path, frames: int = 30, fps: float = 20.0) -> Path:
-    """A real MJPG file (no face: the mirror only has to keep its camera state)."""
-    tmp = path.with_suffix(".part.avi")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"MJPG"), fps, (160, 120))
-    assert writer.isOpened()
-    rng = np.random.default_rng(0)
-    for _ in range(frames):
-        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
-    writer.release()
-    tmp.rename(path)  # appears whole, as a camera does when it is plugged in
-    return path
 
 
 def mirror_show(pack: Path, folder: Path, camera: Path) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import PACK, headless_context
+from fault_files import pack_copy, write_noise_video
 
 from installation.faults import FaultLog
 from installation.render import RenderContext
@@ -251,14 +251,6 @@ def test_image_still_that_breaks_at_its_cue_is_retried(rc: RenderContext, tmp_pa
 # ---- models -----------------------------------------------------------------------------------------------
 
 
-def pack_copy(root: Path) -> Path:
-    """The bundled models (real ONNX files) in a folder the test may damage."""
-    root.mkdir(parents=True, exist_ok=True)
-    for p in PACK.glob("*.onnx"):
-        shutil.copy(p, root / p.name)
-    return root
-
-
 def mirror_show(pack: Path, folder: Path, camera: Path) -> str:
     return f"""version: 1
 display: {{background: {list(BG)}}}
@@ -349,3 +341,42 @@ def test_a_scene_that_cannot_start_plays_the_background(rc: RenderContext) -> No
     finally:
         SCENES.pop("reader", None)
         _REGISTRY.pop("reader", None)
+
+
+def test_a_camera_that_stops_delivering_counts_as_stalled(rc: RenderContext, tmp_path: Path) -> None:
+    """A driver read that hangs never raises: the capture stays "connected". The mirror must notice the
+    silence (no frame for STALL_SECONDS), report it and play its attract scene, and see the frames return.
+    The capture is stepped by hand with its own clock, so "hanging" is simply not stepping it."""
+    from installation.capture import CaptureThread, VideoFileSource
+    from installation.emotion.live import Analyzer
+    from installation.faults import FAULTS
+    from installation.scenes.emotion_mirror import STALL_SECONDS, EmotionMirrorScene, MirrorModels
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for i, c in enumerate(COLOURS):
+        solid_png(folder / f"img{i}.png", c)
+    video = write_noise_video(tmp_path / "camera.avi")
+    params = load_show_text(mirror_show(PACK, folder, video)).cues[0].scene
+    clock = Clock()
+    capture = CaptureThread(VideoFileSource(video, loop=True), clock=clock)
+    analyzer = Analyzer(capture, pipeline=None)  # not started: nothing reads but our step() calls
+    scene = EmotionMirrorScene(SceneEnv(rc.ctx, (W, H), BG, cue_id="mirror"), params, analyzer=analyzer,
+                               models=MirrorModels(PACK, upscale=False, threads=1))
+    try:
+        before = FAULTS.snapshot().get("camera", 0)
+        capture.step()
+        scene.on_frame(0.1, 0.1)
+        assert scene.health()["camera"]["state"] == "ok" and analyzer.source_ok
+        clock.now += STALL_SECONDS + 0.5  # no frame since
+        scene.on_frame(0.2, 0.1)
+        camera = scene.health()["camera"]
+        assert camera["state"] == "stalled" and camera["frames"] == 1
+        assert FAULTS.snapshot()["camera"] == before + 1
+        scene.on_frame(0.3, 0.1)
+        assert FAULTS.snapshot()["camera"] == before + 1  # reported once, not per frame
+        capture.step()  # the driver wakes up
+        scene.on_frame(0.4, 0.1)
+        assert scene.health()["camera"]["state"] == "ok"
+    finally:
+        scene.release()

@@ -29,6 +29,8 @@ from installation.show import EmotionMirrorParams
 
 log = logging.getLogger(__name__)
 
+STALL_SECONDS = 5.0  # an open camera with no frame for this long counts as lost (a hung driver read)
+
 
 def render_transition(spec: Any) -> Transition:
     """A show :class:`~installation.show.fields.Transition` as the renderer's."""
@@ -153,7 +155,7 @@ class EmotionMirrorScene(Scene):
 
         if self.state is not None:
             reading = self.analyzer.take() if self.analyzer is not None else None
-            ok = self.analyzer is not None and self.analyzer.source_ok
+            ok = self.analyzer is not None and self.analyzer.source_ok and not self._camera_stalled()
             order = self.state.update(t, reading.probs if reading else None,
                                       reading.has_face if reading else None, ok)
             if reading is not None and reading.has_face:
@@ -167,17 +169,26 @@ class EmotionMirrorScene(Scene):
             self._attract_t += dt
             self.attract.on_frame(self._attract_t, dt)
 
+    def _camera_stalled(self) -> bool:
+        """Connected, but no frame for STALL_SECONDS: a read that hangs (the source never reports a failure)."""
+        capture = getattr(self.analyzer, "capture", None)
+        if capture is None or capture.state != "connected":
+            return False
+        age = capture.seconds_since_frame()
+        return age is not None and age > STALL_SECONDS
+
     def camera_health(self) -> dict[str, Any]:
         """``state``: ``ok`` (frames arrive), ``retrying`` (it worked, then failed; reopening with backoff),
         ``absent`` (it has not opened since the cue started; still retried), ``starting`` (the first open is
-        under way), ``none`` (no camera in use: the mirror is in its model fallback); plus ``source``,
-        ``frames``, ``reconnects``, ``last_error``."""
+        under way), ``stalled`` (open, but no frame for STALL_SECONDS: the mirror treats it as lost),
+        ``none`` (no camera in use: the mirror is in its model fallback); plus ``source``, ``frames``,
+        ``reconnects``, ``last_error``."""
         capture = getattr(self.analyzer, "capture", None)
         if capture is None:
             return {"state": "none"}
         stats = capture.stats
         if capture.state == "connected":
-            state = "ok"
+            state = "stalled" if self._camera_stalled() else "ok"
         elif capture.state == "connecting":
             state = "starting"
         elif capture.state == "reconnecting" and stats.frames > 0:
@@ -200,10 +211,13 @@ class EmotionMirrorScene(Scene):
         state = camera["state"]
         if state != self._camera_state:
             cue, source, error = self.env.cue_id, camera.get("source"), camera.get("last_error")
-            if state in ("retrying", "absent") and self._camera_state in ("none", "ok", "starting"):
+            if state == "stalled":
+                faults.report("camera", f"cue {cue}: camera {source} delivers no frames (stalled for over "
+                              f"{STALL_SECONDS:g} s); the attract scene plays")
+            elif state in ("retrying", "absent") and self._camera_state in ("none", "ok", "starting"):
                 faults.report("camera", f"cue {cue}: camera {source} {'lost' if state == 'retrying' else 'absent'}"
                               f" ({error or 'no frames'}); the attract scene plays, retrying with backoff")
-            elif state == "ok" and self._camera_state in ("retrying", "absent"):
+            elif state == "ok" and self._camera_state in ("retrying", "absent", "stalled"):
                 faults.report("camera", f"cue {cue}: camera {source} is back", "info")
             self._camera_state = state
         errors = getattr(self.worker, "errors", 0)
