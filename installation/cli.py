@@ -239,8 +239,13 @@ def run_play(args: argparse.Namespace) -> int:
 def _play_live(rc, player, *, seconds, screenshot=None, on_present=None, label: str,  # noqa: ANN001
                control=None) -> int:  # noqa: ANN001
     """Run the live loop (wall clock) until quit or ``seconds``; always release the player and context."""
+    import cv2
+
     from installation.player import RealClock, run_loop
 
+    # An unreadable image or a missing camera is logged once by us (installation/scenes/media.py, the capture
+    # thread); OpenCV's own lines would repeat at every retry of a broken file or an unplugged camera.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         frames = run_loop(rc, player, RealClock(), seconds=seconds, screenshot=screenshot, on_present=on_present,
                           pre_frame=control.pre_frame if control is not None else None)
@@ -263,7 +268,7 @@ def _beat(heartbeat: object, pacer: object = None):  # noqa: ANN202 - a loop cal
     def on_present(player, frames: int) -> None:  # noqa: ANN001
         if heartbeat is not None:
             ph = player.playhead
-            heartbeat.beat(frames, ph.cue_id if ph is not None else None, player.stats)
+            heartbeat.beat(frames, ph.cue_id if ph is not None else None, player.stats, player.health)
         if pacer is not None:
             pacer.wait()
 

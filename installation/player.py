@@ -21,9 +21,11 @@ from dataclasses import dataclass
 import moderngl
 import numpy as np
 
+from installation import faults
 from installation.render import FrameStats, RenderContext, TextOverlay, Transition, parse_color
 from installation.render.color import to_unit
 from installation.scenes import Scene, SceneEnv, create_scene, post_settings
+from installation.scenes.media import default_media
 from installation.scenes.mix import SceneMixer, SceneSlot
 from installation.show import Playhead, Show, Timeline
 from installation.show import Transition as ShowTransition
@@ -60,6 +62,17 @@ class RealClock:
         self._last = real
         self.t += dt
         return self.t, dt
+
+
+class _Background(Scene):
+    """Stands in for a scene that could not start: the show's background."""
+
+    def render(self, fbo: moderngl.Framebuffer) -> None:
+        fbo.use()
+        fbo.clear(*to_unit(self.env.background), 1.0)
+
+    def health(self) -> dict[str, object]:
+        return {"fallback": "the scene could not start; the background plays"}
 
 
 @dataclass
@@ -109,9 +122,21 @@ class Player:
                 self._drop(occurrence)
             cue = self.show.cues[index]
             env = SceneEnv(self.ctx, self.size, self.background, post_settings(cue.post), occurrence, cue.id or "")
-            live = self._live[occurrence] = _Live(create_scene(cue.scene, env), index)
+            live = self._live[occurrence] = _Live(self._create(cue.scene, env), index)
             log.info("cue %s (%d/%d) starts", cue.id, index + 1, len(self.show.cues))
         return live
+
+    def _create(self, params: object, env: SceneEnv) -> Scene:
+        """The cue's scene; one that cannot be built (something it reads failed in a way the scene did not
+        foresee) is replaced by the background for this cue, so the show goes on instead of the player
+        exiting and the kiosk restarting it into the same failure."""
+        try:
+            return create_scene(params, env)
+        except Exception as exc:
+            log.exception("cue %s: its scene cannot start; the background plays instead", env.cue_id)
+            faults.report("scene", f"cue {env.cue_id}: the scene cannot start ({type(exc).__name__}: {exc}); "
+                                   "the background plays instead")
+            return _Background(env, params)
 
     def _drop(self, occurrence: int) -> None:
         live = self._live.pop(occurrence)
@@ -235,6 +260,21 @@ class Player:
         if self._overlay is None:
             self._overlay = TextOverlay(self.ctx)
         return self._overlay
+
+    def health(self) -> dict[str, object]:
+        """Runtime faults for the kiosk heartbeat: the current cue's camera (``{"state": "none"}`` when it has
+        none), image files that fail, and cues playing a fallback (installation/faults.py)."""
+        camera: dict[str, object] = {"state": "none"}
+        fallbacks = {}
+        current = self.playhead.occurrence if self.playhead is not None else None
+        for occurrence, live in self._live.items():
+            h = live.scene.health()
+            if "camera" in h and (occurrence == current or camera["state"] == "none"):
+                camera = h["camera"]
+            if h.get("fallback"):
+                fallbacks[live.scene.env.cue_id or str(live.index)] = h["fallback"]
+        return {"camera": camera, "media": default_media().snapshot(), "fallbacks": fallbacks,
+                "faults": faults.FAULTS.snapshot()}
 
     def status_lines(self) -> list[str]:
         """What the ``f`` overlay shows: show, cue, time, frame statistics."""

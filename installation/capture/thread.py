@@ -82,6 +82,12 @@ class CaptureThread:
                 self.stats.taken += 1
             return frame
 
+    def seconds_since_frame(self) -> float | None:
+        """Seconds since the source last delivered a frame (None: none yet). A driver that hangs in a read
+        never fails, so this is how a consumer notices it."""
+        last = self.stats._last_at
+        return None if last is None else self.clock() - last
+
     def peek(self) -> Frame | None:
         """The newest frame not yet taken, left in place."""
         with self._lock:

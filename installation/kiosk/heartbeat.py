@@ -14,13 +14,17 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
+
+from installation.faults import FAULTS
 
 log = logging.getLogger(__name__)
 
 ENV = "INSTALLATION_HEARTBEAT"
 PARENT_ENV = "INSTALLATION_KIOSK_PARENT"
 STATS_INTERVAL = 0.25  # seconds between datagrams that carry the (numpy) statistics snapshot
+ERRORS_PER_BEAT = 4  # fault reports per stats datagram: at most 16 a second, each one short line
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -53,16 +57,29 @@ class Heartbeat:
         self._last_stats = 0.0
         self._stats: dict[str, Any] = {}
 
-    def beat(self, frames: int, cue: str | None = None, stats: Any = None) -> None:
-        """``frames``: presented so far; ``stats``: a FrameStats (its snapshot goes out 4 times a second)."""
+    def beat(self, frames: int, cue: str | None = None, stats: Any = None,
+             health: Callable[[], dict[str, Any]] | None = None) -> None:
+        """``frames``: presented so far; ``stats``: a FrameStats and ``health``: the player's fault state
+        (:meth:`installation.player.Player.health`), both sent 4 times a second, with up to
+        :data:`ERRORS_PER_BEAT` new fault reports (installation/faults.py) taken from the queue each time."""
         now = time.monotonic()
-        if stats is not None and now - self._last_stats >= STATS_INTERVAL:
-            snap = stats.snapshot()
-            self._stats = {"fps": round(snap.fps, 3), "p50_ms": round(snap.p50_ms, 3),
-                           "p99_ms": round(snap.p99_ms, 3), "dropped": snap.dropped,
-                           "dropped_total": snap.dropped_total}
+        extra: dict[str, Any] = {}  # only in the datagrams 4 times a second: the rest stay small
+        if now - self._last_stats >= STATS_INTERVAL and (stats is not None or health is not None):
+            if stats is not None:
+                snap = stats.snapshot()
+                self._stats = {"fps": round(snap.fps, 3), "p50_ms": round(snap.p50_ms, 3),
+                               "p99_ms": round(snap.p99_ms, 3), "dropped": snap.dropped,
+                               "dropped_total": snap.dropped_total}
+            if health is not None:
+                try:
+                    extra["health"] = health()
+                except Exception:  # reporting must never cost a frame
+                    log.debug("health snapshot failed", exc_info=True)
+                errors = FAULTS.drain(ERRORS_PER_BEAT)
+                if errors:  # sent once; a lost datagram loses them (the player log has them too)
+                    extra["errors"] = errors
             self._last_stats = now
-        msg = {"pid": self.pid, "t": now, "frames": frames, "cue": cue, **self._stats}
+        msg = {"pid": self.pid, "t": now, "frames": frames, "cue": cue, **self._stats, **extra}
         with contextlib.suppress(OSError):  # nobody listening, buffer full: the next frame tries again
             self.sock.sendto(json.dumps(msg).encode(), self.address)
 

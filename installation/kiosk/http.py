@@ -44,6 +44,18 @@ def metrics_text(status: dict[str, Any]) -> str:
         ("installation_rss_bytes", "gauge", "Resident memory of the player process.", status["rss_bytes"] or 0),
         ("installation_uptime_seconds", "gauge", "Seconds since the supervisor started.", status["uptime_seconds"]),
     ]
+    media = status.get("media") or {}
+    rows += [
+        ("installation_media_failing", "gauge", "Image files that fail to read now (skipped, being retried).",
+         int(media.get("failing", 0))),
+        ("installation_media_skipped_total", "counter", "Times an image was wanted and not shown (this player).",
+         int(media.get("skipped_total", 0))),
+        ("installation_scene_fallbacks", "gauge", "Cues playing a fallback (a model or scene that cannot start).",
+         len(status.get("fallbacks") or {})),
+    ]
+    camera = (status.get("camera") or {}).get("state", "none")
+    if camera != "none":  # only while a cue uses a camera: no false alarm during the other cues
+        rows.append(("installation_camera_up", "gauge", "1 while the camera delivers frames.", int(camera == "ok")))
     out = []
     for name, kind, help_text, value in rows:
         text = str(value) if isinstance(value, int) else f"{float(value):.6g}"

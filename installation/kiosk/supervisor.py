@@ -103,6 +103,7 @@ class Supervisor:
         self.frames_total = 0
         self.cue: str | None = None
         self.stats: dict[str, Any] = {}
+        self.health: dict[str, Any] = {}  # the player's camera, media and fallback state (heartbeat "health")
         self.errors: deque[dict[str, Any]] = deque(maxlen=20)
         self.stop_requested = False
         self._tmp = tempfile.TemporaryDirectory(prefix="installation-kiosk-")
@@ -152,10 +153,22 @@ class Supervisor:
                 proc.wait()
         return proc.returncode
 
-    def _error(self, now: float, message: str) -> None:
+    def _error(self, now: float, message: str, **extra: Any) -> None:
         log.warning("kiosk: %s", message)
         with self.lock:
-            self.errors.append({"time": time.time(), "uptime": round(now - self.started, 3), "message": message})
+            self.errors.append({"time": time.time(), "uptime": round(now - self.started, 3), "message": message,
+                                **extra})
+
+    def _player_errors(self, now: float, errors: Any) -> None:
+        """Fault reports the player sent (installation/faults.py): it logged them itself, so only listed."""
+        if not isinstance(errors, list):
+            return
+        with self.lock:
+            for e in errors[:16]:
+                if isinstance(e, dict) and isinstance(e.get("message"), str):
+                    self.errors.append({"time": e.get("time", time.time()), "uptime": round(now - self.started, 3),
+                                        "message": e["message"][:240], "source": "player",
+                                        "kind": str(e.get("kind", "")), "level": str(e.get("level", "error"))})
 
     def _failed(self, now: float, why: str) -> None:
         child = self.child
@@ -165,6 +178,7 @@ class Supervisor:
             self.child = None
             self.restarts += 1
             self.stats = {}
+            self.health = {}
         self._error(now, f"{'safe-mode ' if child.safe else ''}player pid {child.proc.pid} {why}")
         if child.safe:  # the holding screen itself failed: just bring it back
             self.next_launch = now + self.config.backoff_base
@@ -234,6 +248,10 @@ class Supervisor:
                 child.frames, child.last_beat = frames, now
                 self.cue = msg.get("cue")
                 self.stats = {k: msg[k] for k in ("fps", "p50_ms", "p99_ms", "dropped", "dropped_total") if k in msg}
+                if isinstance(msg.get("health"), dict):
+                    self.health = msg["health"]
+            if "errors" in msg:
+                self._player_errors(now, msg["errors"])
 
     # ---- control --------------------------------------------------------------------------------------
 
@@ -415,6 +433,7 @@ class Supervisor:
             else:
                 state = "safe mode" if child.safe else "playing"
             stats = dict(self.stats)
+            health = {} if child is None or child.safe else dict(self.health)
             return {
                 "show": str(self.config.show),
                 "cue": None if child is None or child.safe else self.cue,
@@ -440,6 +459,12 @@ class Supervisor:
                 "last_errors": list(self.errors)[-10:],
                 "reloads": self.reloads,
                 "last_reload": self.last_reload,
+                # runtime faults the player lives with (docs/kiosk.md, "Faults the show survives")
+                "camera": health.get("camera") or {"state": "none"},
+                "media": health.get("media") or {"failing": 0, "failing_files": [], "skipped_total": 0,
+                                                 "failed_total": 0, "recovered_total": 0},
+                "fallbacks": health.get("fallbacks") or {},
+                "player_faults": health.get("faults") or {},
             }
 
 

@@ -27,7 +27,7 @@ from installation.render.easing import ease
 from installation.render.layout import GridLayout
 from installation.render.post import PostChain, PostSettings
 from installation.render.programs import load_program
-from installation.render.textures import ImageLoader, ImageSource, SlicedUploader, check_fit, fit_image
+from installation.render.textures import ImageLoader, ImageSource, SlicedUploader, check_fit, fit_image, source_name
 from installation.render.transitions import Transition, dispatch_source
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class _Change:
     layer: int | None = None
     pending: bool = False  # image still decoding or uploading
     token: int | None = None  # decode token while decoding
+    source: ImageSource | None = None  # the file (or bytes) it shows, for reporting a failed decode
 
     def sort_key(self) -> tuple[bool, float, int]:
         return (self.start is None, self.start if self.start is not None else 0.0, self.serial)
@@ -109,6 +110,9 @@ class GridCompositor:
         self._needs_full = True
         self._by_token: dict[int, tuple[int, _Change]] = {}
         self._by_serial: dict[int, tuple[int, _Change]] = {}
+        # None: a file that cannot be decoded is logged here and skipped. A list: the owner (a scene that
+        # retries files, see installation/scenes/media.py) collects (cell, source, error or None) and logs.
+        self.results: list[tuple[int, ImageSource, str | None]] | None = None
 
         w, h = self.layer_size
         self._layer_count = 2 * n + (max(8, n // 4) if spare_layers is None else spare_layers)
@@ -216,6 +220,7 @@ class GridCompositor:
             self._uploader.push(change.serial, fit_image(image, self.layer_size, cell_fit, self.background))
         else:
             change.token = self._loader.submit(image, self.layer_size, cell_fit, self.background)
+            change.source = image
             self._by_token[change.token] = (index, change)
         self._add(index, change)
 
@@ -300,9 +305,7 @@ class GridCompositor:
                 continue
             index, change = entry
             change.token = None
-            if pixels is None:
-                self._drop(index, change)
-            else:
+            if self._decoded(index, change, token, pixels):
                 self._uploader.push(change.serial, pixels)
         # Changes due by t are finished now, whatever the slices did: frames depend on t only.
         for index, change in list(self._by_serial.values()):
@@ -318,15 +321,26 @@ class GridCompositor:
     def _complete(self, index: int, change: _Change, t: float) -> None:
         if change.token is not None:
             self._by_token.pop(change.token, None)
-            pixels = self._loader.wait(change.token)
-            change.token = None
-            if pixels is None:
-                self._drop(index, change)
+            token, change.token = change.token, None
+            pixels = self._loader.wait(token)
+            if not self._decoded(index, change, token, pixels):
                 return
             self._uploader.push(change.serial, pixels)
         texture = self._uploader.finish(change.serial)
         if texture is not None:
             self._bake(index, change, texture, t)
+
+    def _decoded(self, index: int, change: _Change, token: int, pixels: object) -> bool:
+        """Note a finished decode; a failed one is dropped (the cell keeps what it had) and reported."""
+        error = self._loader.take_error(token) if pixels is None else None
+        if self.results is not None and change.source is not None:
+            self.results.append((index, change.source, None if pixels is not None else error or "unreadable"))
+        if pixels is not None:
+            return True
+        if self.results is None:
+            log.warning("skipping image %s: %s", source_name(change.source or b""), error or "unreadable")
+        self._drop(index, change)
+        return False
 
     def _bake(self, index: int, change: _Change, staging: moderngl.Texture, t: float) -> None:
         layer = self._alloc_layer()

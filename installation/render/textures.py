@@ -33,23 +33,41 @@ def check_fit(fit: str) -> str:
     return fit
 
 
-def decode_image(source: ImageSource) -> np.ndarray | None:
-    """File path or encoded bytes -> RGB uint8 (H, W, 3), or None (logged) when it cannot be decoded."""
+def read_image(source: ImageSource) -> tuple[np.ndarray | None, str | None]:
+    """File path or encoded bytes -> (RGB uint8 (H, W, 3), None), or (None, why it cannot be read). Logs
+    nothing: a caller that retries a file decides how often to say so."""
     try:
         if isinstance(source, bytes):
             bgr = cv2.imdecode(np.frombuffer(source, np.uint8), cv2.IMREAD_COLOR)
-            name = f"<{len(source)} bytes>"
         else:
             # imdecode of the bytes rather than imread: non-ASCII paths work on every platform.
-            bgr = cv2.imdecode(np.fromfile(str(source), np.uint8), cv2.IMREAD_COLOR)
-            name = str(source)
+            data = np.fromfile(str(source), np.uint8)
+            if data.size == 0:  # imdecode asserts on an empty buffer; say what it is
+                return None, "empty file (0 bytes)"
+            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except FileNotFoundError:
+        return None, "file not found"
+    except PermissionError:
+        return None, "permission denied"
+    except IsADirectoryError:
+        return None, "a folder, not a file"
     except (OSError, cv2.error) as exc:
-        log.warning("skipping image %s: %s", source if not isinstance(source, bytes) else "<bytes>", exc)
-        return None
+        return None, " ".join(str(exc).split())[:160] or type(exc).__name__
     if bgr is None or bgr.size == 0:
-        log.warning("skipping image %s: not a decodable image", name)
-        return None
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        return None, "not a decodable image (corrupt or truncated)"
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None
+
+
+def source_name(source: ImageSource) -> str:
+    return f"<{len(source)} bytes>" if isinstance(source, bytes) else str(source)
+
+
+def decode_image(source: ImageSource) -> np.ndarray | None:
+    """File path or encoded bytes -> RGB uint8 (H, W, 3), or None (logged) when it cannot be decoded."""
+    rgb, error = read_image(source)
+    if rgb is None:
+        log.warning("skipping image %s: %s", source_name(source), error)
+    return rgb
 
 
 def fit_image(image: np.ndarray, size: tuple[int, int], fit: str = "cover", background: RGB8 = (0, 0, 0)) -> np.ndarray:
@@ -96,15 +114,15 @@ class _Request:
     background: RGB8
 
 
-def _load(request: _Request) -> np.ndarray | None:
-    rgb = decode_image(request.source)
+def _load(request: _Request) -> np.ndarray | str:
+    """The fitted RGBA pixels, or why the image cannot be used (a str; logged by whoever takes it)."""
+    rgb, error = read_image(request.source)
     if rgb is None:
-        return None
+        return error or "unreadable"
     try:
         return fit_image(rgb, request.size, request.fit, request.background)
     except (ValueError, cv2.error) as exc:
-        log.warning("skipping image %s: %s", request.source, exc)
-        return None
+        return str(exc)
 
 
 class ImageLoader:
@@ -113,8 +131,9 @@ class ImageLoader:
     def __init__(self, workers: int = 1) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="image-decode")
         self._done: queue.SimpleQueue[int] = queue.SimpleQueue()
-        self._futures: dict[int, Future[np.ndarray | None]] = {}
+        self._futures: dict[int, Future[np.ndarray | str]] = {}
         self._tokens = itertools.count(1)
+        self.errors: dict[int, str] = {}  # token -> why it failed, until taken with take_error()
 
     def submit(
         self, source: ImageSource, size: tuple[int, int], fit: str = "cover", background: RGB8 = (0, 0, 0)
@@ -136,12 +155,12 @@ class ImageLoader:
                 return ready
             future = self._futures.pop(token, None)
             if future is not None:  # None: already taken by wait()
-                ready.append((token, self._result(future)))
+                ready.append((token, self._result(token, future)))
 
     def wait(self, token: int) -> np.ndarray | None:
         """Block until ``token`` is decoded (used only when its image is needed on this very frame)."""
         future = self._futures.pop(token, None)
-        return None if future is None else self._result(future)
+        return None if future is None else self._result(token, future)
 
     def cancel(self, token: int) -> None:
         future = self._futures.pop(token, None)
@@ -152,13 +171,22 @@ class ImageLoader:
     def pending(self) -> int:
         return len(self._futures)
 
-    @staticmethod
-    def _result(future: Future[np.ndarray | None]) -> np.ndarray | None:
+    def take_error(self, token: int) -> str | None:
+        """Why ``token``'s image came back None (once; None if it did not fail)."""
+        return self.errors.pop(token, None)
+
+    def _result(self, token: int, future: Future[np.ndarray | str]) -> np.ndarray | None:
         try:
-            return future.result()
-        except Exception:  # a bug in decoding must not reach the render loop
+            result = future.result()
+        except Exception as exc:  # a bug in decoding must not reach the render loop
             log.exception("image decode failed")
+            result = f"decode failed: {type(exc).__name__}: {exc}"
+        if isinstance(result, str):
+            self.errors[token] = result
+            while len(self.errors) > 256:  # a caller that never asks must not grow this
+                self.errors.pop(next(iter(self.errors)))
             return None
+        return result
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -9,12 +9,14 @@ from typing import Any
 import moderngl
 
 from installation.render import PostSettings
+from installation.scenes.media import MediaHealth
 
 
 @dataclass
 class SceneEnv:
     """What a scene gets from the player: the GL context (main thread only), the picture size, the show's
-    background, the cue's post chain, which cue start this is (``occurrence``) and the cue's id."""
+    background, the cue's post chain, which cue start this is (``occurrence``) and the cue's id; ``media``:
+    where image files that fail are tracked (None: the process-wide one, installation/scenes/media.py)."""
 
     ctx: moderngl.Context
     size: tuple[int, int]
@@ -22,6 +24,7 @@ class SceneEnv:
     post: PostSettings = field(default_factory=PostSettings)
     occurrence: int = 0
     cue_id: str = ""
+    media: MediaHealth | None = None
 
 
 class Scene(ABC):
@@ -55,6 +58,10 @@ class Scene(ABC):
         """True once the scene has finished (its ``done_time`` has come)."""
         end = self.done_time
         return end is not None and self.t >= end
+
+    def health(self) -> dict[str, Any]:
+        """Runtime faults this scene is living with, for the kiosk's /status (e.g. ``fallback``, ``camera``)."""
+        return {}
 
     def release(self) -> None:
         """Free GL objects and threads."""

@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import moderngl
 
+from installation import faults
 from installation.easing import ease
 from installation.render import GridCompositor, Transition
 from installation.render.color import to_unit
@@ -28,6 +29,8 @@ from installation.show import EmotionMirrorParams
 
 log = logging.getLogger(__name__)
 
+STALL_SECONDS = 5.0  # an open camera with no frame for this long counts as lost (a hung driver read)
+
 
 def render_transition(spec: Any) -> Transition:
     """A show :class:`~installation.show.fields.Transition` as the renderer's."""
@@ -36,7 +39,13 @@ def render_transition(spec: Any) -> Transition:
 
 
 class MirrorModels:
-    """The models the mirror needs, loaded from the show's model folder (or the bundled pack)."""
+    """The models the mirror needs, loaded from the show's model folder (or the bundled pack).
+
+    The emotion classifier and the generator are required (a failure raises ModelContractError and the
+    scene plays its attract scene). The upscaler and the encoder only refine the paintings: one that is
+    missing, damaged or of the wrong contract is left out (logged and reported once), and the mirror
+    paints without it: at the generator's resolution, or the first candidate instead of the most in-style.
+    """
 
     def __init__(self, folder: Any = None, upscale: bool = True, threads: int | None = None) -> None:
         from installation.inference.emotion import EmotionClassifier
@@ -47,8 +56,22 @@ class MirrorModels:
         self.emotion = EmotionClassifier(pack_path("emotion", folder), threads=threads)
         self.generator = Generator(pack_path("generator", folder), threads=threads)
         up, enc = pack_path("upscaler", folder), pack_path("encoder", folder)
-        self.upscaler = Upscaler(up, threads=threads) if upscale and up.is_file() else None
-        self.encoder = PaintingEncoder(enc, threads=threads) if enc.is_file() else None
+        self.degraded: list[str] = []  # one line per optional model left out
+        self.upscaler = self._optional(Upscaler, up, threads, "upscaling") if upscale and up.exists() else None
+        self.encoder = self._optional(PaintingEncoder, enc, threads, "choosing the most in-style candidate") \
+            if enc.exists() else None
+
+    def _optional(self, cls: Any, path: Any, threads: int | None, what: str) -> Any:
+        from installation.inference.contract import ModelContractError
+
+        try:
+            return cls(path, threads=threads)
+        except ModelContractError as exc:
+            message = f"{exc}; the emotion mirror paints without {what}"
+            log.warning("%s", message)
+            faults.report("model", message)
+            self.degraded.append(message)
+            return None
 
 
 class EmotionMirrorScene(Scene):
@@ -80,6 +103,9 @@ class EmotionMirrorScene(Scene):
         self._shown_pending: float | None = None
         self._last_captured: float | None = None
         self.last_painting = None
+        self.fallback: str | None = None  # why the mirror plays only its attract scene
+        self._camera_state = "none"
+        self._paint_errors = 0
         try:
             if self.models is None:
                 self.models = MirrorModels(params.models, params.upscale)
@@ -94,8 +120,15 @@ class EmotionMirrorScene(Scene):
             if self.analyzer is None:
                 self.analyzer = self._open_camera()
         except Exception as exc:  # no models, bad mapping: the show goes on with the attract scene
-            log.error("cue %s: the emotion mirror cannot start (%s); playing its attract scene", env.cue_id, exc)
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            after = "playing its attract scene" if self.attract is not None else "showing the background"
+            log.error("cue %s: the emotion mirror cannot start (%s); %s", env.cue_id, reason, after)
+            faults.report("model", f"cue {env.cue_id}: emotion mirror fallback ({after}): {reason}")
+            self.fallback = reason
             self.state = None
+            if self.worker is not None and worker is None:
+                self.worker.stop()
+            self.worker = None
 
     def _open_camera(self) -> Any:
         from installation.capture import CaptureThread, open_source
@@ -122,7 +155,7 @@ class EmotionMirrorScene(Scene):
 
         if self.state is not None:
             reading = self.analyzer.take() if self.analyzer is not None else None
-            ok = self.analyzer is not None and self.analyzer.source_ok
+            ok = self.analyzer is not None and self.analyzer.source_ok and not self._camera_stalled()
             order = self.state.update(t, reading.probs if reading else None,
                                       reading.has_face if reading else None, ok)
             if reading is not None and reading.has_face:
@@ -131,9 +164,67 @@ class EmotionMirrorScene(Scene):
                 self.worker.submit(PaintRequest(order.mixture, self.params.seed * 100003 + order.serial,
                                                 time.perf_counter(), tag=self._last_captured))
             self._collect(t)
+            self._watch_faults()
         if (self.mode == "attract" or self._mixing(t)) and self.attract is not None:
             self._attract_t += dt
             self.attract.on_frame(self._attract_t, dt)
+
+    def _camera_stalled(self) -> bool:
+        """Connected, but no frame for STALL_SECONDS: a read that hangs (the source never reports a failure)."""
+        capture = getattr(self.analyzer, "capture", None)
+        if capture is None or capture.state != "connected":
+            return False
+        age = capture.seconds_since_frame()
+        return age is not None and age > STALL_SECONDS
+
+    def camera_health(self) -> dict[str, Any]:
+        """``state``: ``ok`` (frames arrive), ``retrying`` (it worked, then failed; reopening with backoff),
+        ``absent`` (it has not opened since the cue started; still retried), ``starting`` (the first open is
+        under way), ``stalled`` (open, but no frame for STALL_SECONDS: the mirror treats it as lost),
+        ``none`` (no camera in use: the mirror is in its model fallback); plus ``source``, ``frames``,
+        ``reconnects``, ``last_error``."""
+        capture = getattr(self.analyzer, "capture", None)
+        if capture is None:
+            return {"state": "none"}
+        stats = capture.stats
+        if capture.state == "connected":
+            state = "stalled" if self._camera_stalled() else "ok"
+        elif capture.state == "connecting":
+            state = "starting"
+        elif capture.state == "reconnecting" and stats.frames > 0:
+            state = "retrying"
+        else:
+            state = "absent"
+        return {"state": state, "source": capture.source.name, "frames": stats.frames,
+                "reconnects": stats.reconnects, "last_error": stats.last_error or None}
+
+    def health(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"camera": self.camera_health()}
+        degraded = getattr(self.models, "degraded", None)
+        if self.fallback is not None or degraded:
+            out["fallback"] = self.fallback or "; ".join(degraded)
+        return out
+
+    def _watch_faults(self) -> None:
+        """Report a camera that goes away or comes back, and the first failed painting, once each."""
+        camera = self.camera_health()
+        state = camera["state"]
+        if state != self._camera_state:
+            cue, source, error = self.env.cue_id, camera.get("source"), camera.get("last_error")
+            if state == "stalled":
+                faults.report("camera", f"cue {cue}: camera {source} delivers no frames (stalled for over "
+                              f"{STALL_SECONDS:g} s); the attract scene plays")
+            elif state in ("retrying", "absent") and self._camera_state in ("none", "ok", "starting"):
+                faults.report("camera", f"cue {cue}: camera {source} {'lost' if state == 'retrying' else 'absent'}"
+                              f" ({error or 'no frames'}); the attract scene plays, retrying with backoff")
+            elif state == "ok" and self._camera_state in ("retrying", "absent", "stalled"):
+                faults.report("camera", f"cue {cue}: camera {source} is back", "info")
+            self._camera_state = state
+        errors = getattr(self.worker, "errors", 0)
+        if errors and not self._paint_errors:
+            faults.report("model", f"cue {self.env.cue_id}: a painting failed (see the player log); the last "
+                          "painting stays and the next one is tried")
+        self._paint_errors = errors
 
     def _collect(self, t: float) -> None:
         if self.worker is None:

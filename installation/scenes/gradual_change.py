@@ -25,6 +25,7 @@ import numpy as np
 
 from installation.render import GridCompositor, Transition
 from installation.scenes.base import Scene, SceneEnv
+from installation.scenes.media import CellFeed
 from installation.show import GradualChangeParams
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,13 @@ class Reveal:
 
 
 def base_order(params: GradualChangeParams) -> list[Path]:
-    """The configured order of the collection's readable images (``gnn``: prepared when the show loaded)."""
+    """The configured order of the collection's images (``gnn``: prepared when the show loaded). Files that
+    did not decode when the show loaded come last: their cells stay empty and they are retried while the
+    show plays, so a file fixed later still takes its place (see installation/scenes/media.py)."""
+    return _readable_order(params) + params.skipped
+
+
+def _readable_order(params: GradualChangeParams) -> list[Path]:
     images = params.images
     if params.order == "random":
         return [images[i] for i in np.random.default_rng(params.seed).permutation(len(images))]
@@ -162,6 +169,7 @@ class GradualChangeScene(Scene):
         self._fade = Transition("crossfade" if self.plan.seconds > 0 else "cut", self.plan.fade_seconds,
                                 self.plan.transition.easing)
         self.scheduled = 0
+        self.feed = CellFeed(self.grid, env.media, placeholder=self._fade)
         if self.plan.count == 0:
             log.warning("cue %s: the collection %s has no readable images", env.cue_id, params.collection)
 
@@ -174,14 +182,16 @@ class GradualChangeScene(Scene):
             if self.plan.superseded_at(reveal) <= t:
                 continue  # started late (a seek or --start): never visible, not worth decoding
             self._schedule(reveal)
+        self.feed.poll(t)
 
     def _schedule(self, reveal: Reveal) -> None:
         seed = reveal.pass_index * 104729 + reveal.cell * 7919 + 17  # per cell and pass: renders agree
         if reveal.image is None:
+            self.feed.forget(reveal.cell)
             self.grid.clear_cell(reveal.cell, transition=self._fade, start_time=reveal.start, seed=seed)
         else:
-            self.grid.set_image(reveal.cell, reveal.image, transition=self.plan.transition,
-                                start_time=reveal.start, seed=seed)
+            self.feed.show(reveal.cell, reveal.image, transition=self.plan.transition, start_time=reveal.start,
+                           seed=seed, now=self.t)
         self.scheduled += 1
 
     @property

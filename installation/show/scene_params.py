@@ -346,7 +346,9 @@ class EmotionMirrorParams(SceneParams):
         except MappingError as exc:
             return [SceneProblem(("mapping",), str(exc))]
         except ModelContractError as exc:
-            return [SceneProblem(("models",), str(exc))]
+            # A damaged model is a runtime fault like a missing one, not a mistake in the show: the mirror
+            # plays its attract scene (installation/scenes/emotion_mirror.py), so a kiosk keeps showing art.
+            return [SceneProblem(("models",), f"{exc}; the mirror will only play its attract scene", warning=True)]
         return []
 
 
