@@ -262,7 +262,8 @@ class Schedule:
         found = self.exceptions.get(day)
         return found if found is not None else self.weekly[day.weekday()]
 
-    def _utc(self, dt: datetime) -> datetime:
+    def utc(self, dt: datetime) -> datetime:
+        """``dt`` in UTC; a naive ``dt`` is wall time in the schedule's zone."""
         return dt.replace(tzinfo=self.tz).astimezone(UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
     def _intervals(self, first: date, last: date) -> list[tuple[datetime, datetime]]:
@@ -285,7 +286,7 @@ class Schedule:
         return merged
 
     def is_open(self, dt: datetime) -> bool:
-        u = self._utc(dt)
+        u = self.utc(dt)
         today = u.astimezone(self.tz).date()
         # windows are shorter than 24 h, so only those starting yesterday or today can cover ``dt``
         return any(a <= u < b for a, b in self._intervals(today - timedelta(days=1), today))
@@ -294,7 +295,7 @@ class Schedule:
         """The next moment after ``dt`` at which the schedule opens or closes, or None when it never changes again
         (open around the clock). In UTC: an aware time in a zone never equals one in another zone during the
         repeated autumn hour (PEP 495), so local times are only for display (``.astimezone(schedule.tz)``)."""
-        u = self._utc(dt)
+        u = self.utc(dt)
         today = u.astimezone(self.tz).date()
         last_exception = max(self.exceptions, default=today)
         # after the last exception the week repeats, so one more week settles it
@@ -329,6 +330,7 @@ class Schedule:
         parts, closed = [], []
         for days, windows in groups:
             name = DAYS[days[0]] if len(days) == 1 else f"{DAYS[days[0]]}-{DAYS[days[-1]]}"
+            name = "daily" if len(days) == 7 else name
             if windows:
                 parts.append(f"{name} {', '.join(format_window(w) for w in windows)}")
             else:

@@ -268,7 +268,8 @@ class Supervisor:
         if pending is not None and seq == pending[1]:
             self._sched_pending = None
             if not msg.get("ok"):  # e.g. the outside cue is gone after a reload: say so, do not retry forever
-                self._error(now, f"schedule: the player refused {pending[3]} {pending[4] or ''}: {msg.get('error')}")
+                said = " ".join([pending[3], *map(str, pending[4].values())])
+                self._error(now, f"schedule: the player refused '{said}': {msg.get('error')}")
         if seq in self._reload_seqs:
             self._reload_seqs.discard(seq)
             with self.lock:
@@ -383,6 +384,8 @@ class Supervisor:
     def _schedule(self, now: float) -> None:
         sched = self.config.schedule
         wall = self.clock()
+        if sched is not None:
+            wall = sched.utc(wall)  # a naive clock reads as the schedule's wall time; then compare in UTC
         is_open = True if sched is None else sched.is_open(wall)
         child = self.child
         if is_open != self.open:
@@ -394,7 +397,8 @@ class Supervisor:
                 when = self.next_change.astimezone(sched.tz).isoformat(timespec="minutes") if self.next_change \
                     else "never"
                 log.info("kiosk: %s (next change: %s)", "open" if is_open else "closed: outside opening hours", when)
-                systemd.notify("STATUS=playing" if is_open else f"STATUS=closed until {when}")
+                if not self.safe_mode:  # safe mode keeps its own status line
+                    systemd.notify("STATUS=playing" if is_open else f"STATUS=closed until {when}")
             if is_open:
                 self.display.awake()
             else:
