@@ -171,6 +171,9 @@ def test_yaml_errors_carry_file_line_and_key_path(tmp_path: Path) -> None:
         ["c.yaml:1 hours: never open: every day is closed"]
     assert [str(e) for e in check_schedule_text("hours:\n  mon: ['9:00-17:00']\n  mon: closed\n", "d.yaml").errors] \
         == ["d.yaml:3 hours.mon: duplicate key 'mon' (first defined at line 2)"]
+    twice = "hours: {mon: closed, tue: '10:00-12:00'}\nexceptions:\n  2026-12-24: closed\n  20261224: closed\n"
+    assert [str(e) for e in check_schedule_text(twice, "e.yaml").errors] == \
+        ["e.yaml:4 exceptions.20261224: 2026-12-24 is already given at line 3"]
 
 
 def test_outside_cue_is_checked_against_the_show() -> None:
@@ -363,6 +366,19 @@ def test_supervisor_plays_a_cue_outside_hours(tmp_path: Path) -> None:
         now[0] = at("2026-11-24T10:00")
         k.wait("opening cue", lambda s: s["cue"] == "a")
         _until_colour(k, "#c03020")
+        # a show edit that drops the outside cue is not reloaded: closing time would have nothing to show
+        (tmp_path / "show.yaml").write_text(SHOW.split("  - {id: closed")[0])
+        st = k.wait("the edit rejected", lambda s: any("rejected" in e["message"] for e in s["last_errors"]))
+        assert "outside.cue: no cue 'closed' in the edited" in st["last_errors"][-1]["message"], st["last_errors"]
+        assert st["reloads"] == 0
+        # ...but a player restarted from that file while closed refuses the cue: said in last_errors, no loop
+        now[0] = at("2026-11-24T18:00")
+        k.wait("closed again", lambda s: s["cue"] == "closed")
+        pid = k.status()["player_pid"]
+        os.kill(pid, 9)
+        st = k.wait("the refusal", lambda s: any("refused" in e["message"] for e in s["last_errors"]))
+        assert "schedule: the player refused 'cue closed'" in st["last_errors"][-1]["message"]
+        assert k.wait("a healthy player", lambda s: s["healthy"] and s["player_pid"] != pid)["cue"] == "a"
 
 
 def _until_colour(k: Kiosk, want: str, timeout: float = 10.0) -> None:

@@ -400,9 +400,16 @@ def _build(model: _ScheduleModel, tree: Any, file: str) -> tuple[Schedule | None
             owner[d] = key
             weekly[d] = [parse_window(t) for t in texts]
         issues += _window_issues(file, tree, ("hours", key), texts)
-    exceptions = {_date(k): [parse_window(t) for t in texts] for k, texts in model.exceptions.items()}
-    exception_keys = {_date(k): k for k in model.exceptions}
+    exceptions: dict[date, list[Window]] = {}
+    exception_keys: dict[date, str] = {}
     for key, texts in model.exceptions.items():
+        day = _date(key)
+        if day in exceptions:  # the same date written two ways (2026-12-24 and 20261224): YAML sees two keys
+            line, path = locate(tree, ("exceptions", key))
+            first, _ = locate(tree, ("exceptions", exception_keys[day]))
+            issues.append(ShowIssue(file, line, format_path(path), f"{day} is already given at line {first}"))
+            continue
+        exceptions[day], exception_keys[day] = [parse_window(t) for t in texts], key
         issues += _window_issues(file, tree, ("exceptions", key), texts)
 
     # a window past midnight must end before the next day's first window starts

@@ -358,8 +358,12 @@ class Supervisor:
         from installation.show import check_show
 
         report = check_show(self.config.show)
-        if not report.ok:
-            for issue in report.errors[:5] or ["invalid show"]:
+        errors = list(report.errors) if not report.ok or report.show is None else []
+        if not errors and self.config.schedule is not None and report.show is not None:
+            # the schedule's outside/opening cues must survive the edit, or closing time would show the wrong cue
+            errors = self.config.schedule.check_cues([c.id for c in report.show.cues], f"the edited {self.config.show}")
+        if errors or not report.ok:
+            for issue in errors[:5] or ["invalid show"]:
                 self._error(now, f"show edit rejected, the last good show plays on: {issue}")
             return
         log.info("kiosk: %s changed and is valid; reloading", self.config.show)
