@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from installation.kiosk.schedule import Schedule
     from installation.show import Show
 
 EXIT_USER_ERROR = 2
@@ -86,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--safe-retry", type=float, default=300.0, help="seconds between tries of the show in safe mode")
     kiosk.add_argument("--stable-seconds", type=float, default=60.0,
                        help="a player up this long resets the backoff and ends safe mode")
+    kiosk.add_argument("--schedule", default=None, metavar="FILE", help="opening hours (YAML, see docs/kiosk.md): "
+                       "outside them the show blacks out (or plays a cue) and the display may sleep")
+    kiosk.add_argument("--check-schedule", default=None, metavar="FILE",
+                       help="check a schedule file (and its cues against SHOW, if given), print 7 days of it, exit")
+    kiosk.add_argument("--check-from", default=None, metavar="YYYY-MM-DD[THH:MM]",
+                       help="with --check-schedule: start there instead of now (wall time in the schedule's zone)")
     kiosk.add_argument("--print-systemd-unit", action="store_true", help="print a systemd unit for this command")
     emotions = sub.add_parser("emotions", help="per frame: face boxes and emotion probabilities (raw, smoothed)")
     emotions.add_argument("source", metavar="SOURCE", help="camera index, video file, stream URL or image folder")
@@ -214,9 +221,13 @@ def run_play(args: argparse.Namespace) -> int:
         return _fallback(args, show_path, show, size, "no display (DISPLAY and WAYLAND_DISPLAY are not set)")
     fullscreen = show.display.fullscreen and not args.windowed
     screen = show.display.screen if args.screen is None else args.screen
+    from installation.kiosk.heartbeat import ENV as KIOSK_ENV
+
+    # under the kiosk supervisor nobody uses a mouse: hide the cursor even in a window
     try:
         rc = create_context("window", size or (1280, 720), fullscreen=fullscreen, screen=screen,
-                            vsync=show.display.vsync, title=show.name or show_path.stem)
+                            vsync=show.display.vsync, title=show.name or show_path.stem,
+                            hide_cursor=True if os.environ.get(KIOSK_ENV) else None)
     except ContextUnavailable as exc:
         return _fallback(args, show_path, show, size, f"no window ({exc})")
     from installation.player import Player
@@ -443,12 +454,66 @@ def _bind_arg(option: str, text: str | None, token: str | None, server: bool = T
     return host, port
 
 
+def load_schedule_or_report(path: str, show: Show | None, show_path: Path | None) -> Schedule | None:
+    """The valid schedule (its ``outside`` cues checked against ``show``), or None after printing each problem
+    as ``FILE:LINE key.path: message`` to stderr."""
+    from installation.kiosk.schedule import check_schedule
+
+    try:
+        report = check_schedule(path)
+        errors = list(report.errors)
+        if report.schedule is not None and show is not None:
+            errors += report.schedule.check_cues([c.id for c in show.cues], f"the show {show_path}")
+    except Exception as exc:  # a bug of ours must still not print a traceback to an operator
+        logging.getLogger(__name__).debug("schedule %s", path, exc_info=True)
+        print(f"{path}:1: internal error while checking this file: {exc!r}", file=sys.stderr)
+        return None
+    for issue in errors:
+        print(issue, file=sys.stderr)
+    return report.schedule if not errors else None
+
+
+def run_check_schedule(args: argparse.Namespace) -> int:
+    """``installation kiosk --check-schedule FILE [SHOW]``: the next 7 days of opening hours, or its errors."""
+    from datetime import UTC, datetime
+
+    show = show_path = None
+    if args.show:
+        show_path = Path(args.show)
+        show = load_show_or_report(show_path)
+        if show is None:
+            return EXIT_USER_ERROR
+    schedule = load_schedule_or_report(args.check_schedule, show, show_path)
+    if schedule is None:
+        return EXIT_USER_ERROR
+    if args.check_from:
+        try:
+            at = datetime.fromisoformat(args.check_from)
+        except ValueError:
+            print(f"error: --check-from {args.check_from!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM", file=sys.stderr)
+            return EXIT_USER_ERROR
+        at = at.replace(tzinfo=schedule.tz) if at.tzinfo is None else at.astimezone(schedule.tz)
+    else:
+        at = datetime.now(UTC).astimezone(schedule.tz)
+    print(f"ok: {args.check_schedule} (time zone {schedule.tz_name}; outside hours: {schedule.outside.describe()})")
+    for line in schedule.day_lines(at.date(), 7):
+        print("  " + line)
+    change = schedule.next_change(at)
+    state = "open" if schedule.is_open(at) else "closed"
+    verb = "closes" if state == "open" else "opens"
+    then = f"{verb} {change.astimezone(schedule.tz):%a %Y-%m-%d %H:%M %Z}" if change else "never changes"
+    print(f"at {at:%a %Y-%m-%d %H:%M %Z}: {state}; {then}")
+    return 0
+
+
 def run_kiosk(args: argparse.Namespace) -> int:
     """``installation kiosk``: the supervisor (see installation/kiosk/supervisor.py); bad options exit 2."""
     from installation.kiosk import http, systemd
     from installation.kiosk.supervisor import KioskConfig, Supervisor
     from installation.render import display_available
 
+    if args.check_schedule:
+        return run_check_schedule(args)
     show_path = Path(args.show) if args.show else default_show()
     try:
         size = parse_size_arg(args.size)
@@ -475,18 +540,27 @@ def run_kiosk(args: argparse.Namespace) -> int:
         extra = [a for a in sys.argv[sys.argv.index("kiosk") + 1:] if a != "--print-systemd-unit"] \
             if "kiosk" in sys.argv else []
         extra = [a for a in extra if a != args.show]
+        # the unit runs in the repository folder: a relative schedule path must not change meaning
+        extra = [str(Path(a).resolve()) if i and extra[i - 1] == "--schedule" else
+                 f"--schedule={Path(a[11:]).resolve()}" if a.startswith("--schedule=") else a
+                 for i, a in enumerate(extra)]
         print(systemd.unit_text(str(show_path) if args.show else None, extra), end="")
         return 0
     show = load_show_or_report(show_path)
     if show is None:
         return EXIT_USER_ERROR
+    schedule = None
+    if args.schedule is not None:
+        schedule = load_schedule_or_report(args.schedule, show, show_path)
+        if schedule is None:
+            return EXIT_USER_ERROR
     headless = args.headless or not display_available()
     config = KioskConfig(
         show=show_path, size=size or (tuple(show.display.size) if show.display.size else None), headless=headless,
         fps=args.fps, stall_seconds=args.stall_seconds, start_seconds=args.start_seconds,
         kill_grace=args.kill_grace, backoff_base=args.backoff_base, backoff_max=args.backoff_max,
         max_failures=args.max_failures, failure_window=args.failure_window, safe_retry=args.safe_retry,
-        stable_seconds=args.stable_seconds)
+        stable_seconds=args.stable_seconds, schedule=schedule)
     supervisor = Supervisor(config)
     if bind is not None:
         try:
@@ -514,6 +588,9 @@ def run_kiosk(args: argparse.Namespace) -> int:
         also = f" and {args.osc_reply}" if osc_reply else ""
         print(f"kiosk: osc udp://{host}:{port} {osc.PREFIX}... (replies to the sender{also})", flush=True)
     print(f"kiosk: supervising {show_path} ({'headless' if headless else 'window'}); pid {os.getpid()}", flush=True)
+    if schedule is not None:
+        print(f"kiosk: opening hours from {args.schedule} ({schedule.tz_name}): {schedule.describe()}; "
+              f"outside hours: {schedule.outside.describe()}", flush=True)
     return supervisor.run()
 
 

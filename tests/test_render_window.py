@@ -22,16 +22,18 @@ COLORS = [(13, 77, 201), (250, 3, 129), (99, 181, 7), (41, 41, 41)]
 BACKGROUND = (5, 6, 7)
 
 
-def probe(fullscreen: bool) -> int:
+def probe(fullscreen: bool, hide_cursor: bool | None = None) -> int:
     import numpy as np
 
     from installation.render import GridCompositor, create_context
 
-    rc = create_context("window", SIZE, title="render probe", vsync=False, fullscreen=fullscreen, screen=0)
+    rc = create_context("window", SIZE, title="render probe", vsync=False, fullscreen=fullscreen, screen=0,
+                        hide_cursor=hide_cursor)
     grid = GridCompositor(rc.ctx, rc.size, 2, 2, gap=2, background=BACKGROUND)
     for cell, color in enumerate(COLORS):
         grid.set_image(cell, np.full((8, 8, 3), color, np.uint8), transition="cut", start_time=0.0)
-    result: dict[str, object] = {"size": list(rc.size), "renderer": rc.info["GL_RENDERER"]}
+    result: dict[str, object] = {"size": list(rc.size), "renderer": rc.info["GL_RENDERER"],
+                                 "mouse_visible": rc.window._mouse_visible}  # pyglet keeps no public getter
     for t in (0.0, 1 / 60):  # two frames: the second is incremental (nothing redrawn) and must still show
         rc.begin_frame()
         result["redrawn"] = grid.draw(t, rc.fbo)
@@ -65,8 +67,9 @@ def probe(fullscreen: bool) -> int:
 
 @pytest.mark.window
 @pytest.mark.gl
-@pytest.mark.parametrize("fullscreen", [False, True], ids=["windowed", "fullscreen"])
-def test_pyglet_window_under_xvfb(fullscreen: bool) -> None:
+@pytest.mark.parametrize(("fullscreen", "kiosk"), [(False, False), (True, False), (False, True)],
+                         ids=["windowed", "fullscreen", "kiosk-window"])
+def test_pyglet_window_under_xvfb(fullscreen: bool, kiosk: bool) -> None:
     xvfb = shutil.which("xvfb-run")
     if xvfb is None:
         pytest.skip("xvfb-run is not installed (apt install xvfb)")
@@ -81,6 +84,7 @@ def test_pyglet_window_under_xvfb(fullscreen: bool) -> None:
             __file__,
             "--probe",
             *(["--fullscreen"] if fullscreen else []),
+            *(["--hide-cursor"] if kiosk else []),
         ],
         capture_output=True,
         text=True,
@@ -97,8 +101,10 @@ def test_pyglet_window_under_xvfb(fullscreen: bool) -> None:
     assert result["bar"] in (None, list(BACKGROUND))
     assert result["redrawn"] == 0  # the second frame redrew nothing and the grid was still presented
     assert result["keys"] == [False, True, "space", "escape"]  # space passes through, Esc asks to close
+    assert result["mouse_visible"] is not (fullscreen or kiosk)  # hidden in fullscreen and under the kiosk
 
 
 if __name__ == "__main__":
     if "--probe" in sys.argv:
-        sys.exit(probe(fullscreen="--fullscreen" in sys.argv))
+        hide = True if "--hide-cursor" in sys.argv else None  # None: the default (hidden only in fullscreen)
+        sys.exit(probe(fullscreen="--fullscreen" in sys.argv, hide_cursor=hide))

@@ -7,6 +7,8 @@
 - :mod:`installation.kiosk.http`: ``/health``, ``/status``, ``/metrics``, ``POST /control/...`` (stdlib).
 - :mod:`installation.kiosk.osc`: ``/installation/...`` OSC control over UDP (python-osc).
 - :mod:`installation.kiosk.systemd`: sd_notify and the unit file.
+- :mod:`installation.kiosk.schedule`: opening hours (weekdays, overnight windows, date exceptions, DST).
+- :mod:`installation.kiosk.display`: display power (``xset``), best effort.
 
 Nothing here imports GL or torch at module level: the supervisor stays small and never renders.
 """

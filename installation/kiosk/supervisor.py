@@ -16,6 +16,12 @@ Hot reload: every ``watch_interval`` seconds the show file's mtime and size are 
 change its SHA-256; a changed file is checked with ``check_show``: valid -> ``reload`` goes to the
 player (it switches at the next cue boundary); invalid -> the player keeps the last good show and each
 error (``FILE:LINE: ...``) goes to the log and ``last_errors``.
+
+Opening hours (``schedule``, see installation/kiosk/schedule.py): every step asks the schedule about the
+wall clock (``clock``, injectable so tests can move through dates without sleeping). On each change the
+player gets ``blackout``/``unblackout`` (or ``cue ID`` / the opening cue with ``outside: {cue: ID}``) and
+the display is told to sleep or stay awake (installation/kiosk/display.py). A player that starts while
+closed gets the closed state after its first heartbeat. Schedule commands are resent until answered.
 """
 
 from __future__ import annotations
@@ -32,14 +38,20 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from installation.kiosk import systemd
 from installation.kiosk.control import ENV as CONTROL_ENV
+from installation.kiosk.display import DisplayPower
 from installation.kiosk.heartbeat import ENV as HEARTBEAT_ENV
 from installation.kiosk.heartbeat import PARENT_ENV
+
+if TYPE_CHECKING:
+    from installation.kiosk.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +83,7 @@ class KioskConfig:
     watch_interval: float = 1.0  # seconds between checks of the show file for hot reload
     control_timeout: float = 3.0  # how long a control request waits for the player's answer
     player_args: list[str] = field(default_factory=list)
+    schedule: Schedule | None = None  # opening hours; None: always open
 
 
 @dataclass
@@ -81,11 +94,23 @@ class _Child:
     last_beat: float | None = None
     frames: int = 0
     control_port: int = 0
+    scheduled: bool = False  # this player has been told the schedule's state (after its first heartbeat)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Supervisor:
-    def __init__(self, config: KioskConfig) -> None:
+    def __init__(self, config: KioskConfig, clock: Callable[[], datetime] = utc_now,
+                 display: DisplayPower | None = None) -> None:
         self.config = config
+        self.clock = clock  # wall clock for the schedule (the loop itself runs on time.monotonic)
+        self.display = display if display is not None else DisplayPower(config.headless)
+        self.open: bool | None = None  # the schedule's state as last applied; None before the first step
+        self.next_change: datetime | None = None
+        self._last_wall: datetime | None = None
+        self._sched_pending: tuple[int, int, float, str, dict[str, Any]] | None = None  # pid, seq, sent, cmd, fields
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -257,6 +282,12 @@ class Supervisor:
 
     def _got_reply(self, now: float, msg: dict[str, Any]) -> None:
         seq = msg.get("seq")
+        pending = self._sched_pending
+        if pending is not None and seq == pending[1]:
+            self._sched_pending = None
+            if not msg.get("ok"):  # e.g. the outside cue is gone after a reload: say so, do not retry forever
+                said = " ".join([pending[3], *map(str, pending[4].values())])
+                self._error(now, f"schedule: the player refused '{said}': {msg.get('error')}")
         if seq in self._reload_seqs:
             self._reload_seqs.discard(seq)
             with self.lock:
@@ -345,17 +376,79 @@ class Supervisor:
         from installation.show import check_show
 
         report = check_show(self.config.show)
-        if not report.ok:
-            for issue in report.errors[:5] or ["invalid show"]:
+        errors = list(report.errors) if not report.ok or report.show is None else []
+        if not errors and self.config.schedule is not None and report.show is not None:
+            # the schedule's outside/opening cues must survive the edit, or closing time would show the wrong cue
+            errors = self.config.schedule.check_cues([c.id for c in report.show.cues], f"the edited {self.config.show}")
+        if errors or not report.ok:
+            for issue in errors[:5] or ["invalid show"]:
                 self._error(now, f"show edit rejected, the last good show plays on: {issue}")
             return
         log.info("kiosk: %s changed and is valid; reloading", self.config.show)
         self.send("reload")
 
+    # ---- opening hours -------------------------------------------------------------------------------
+
+    def _schedule_command(self, is_open: bool) -> tuple[str, dict[str, Any]]:
+        outside = self.config.schedule.outside if self.config.schedule is not None else None
+        if outside is None or outside.cue is None:
+            return ("unblackout", {}) if is_open else ("blackout", {})
+        if not is_open:
+            return "cue", {"id": outside.cue}
+        # opening: the cue chosen for it (default: the one after the outside cue), else simply the next cue
+        return ("cue", {"id": outside.open_cue}) if outside.open_cue else ("next", {})
+
+    def _tell_player(self, now: float, child: _Child, is_open: bool) -> None:
+        cmd, fields = self._schedule_command(is_open)
+        seq = self.send(cmd, **fields)
+        self._sched_pending = None if seq is None else (child.proc.pid, seq, now, cmd, fields)
+
+    def _schedule(self, now: float) -> None:
+        sched = self.config.schedule
+        wall = self.clock()
+        if sched is not None:
+            wall = sched.utc(wall)  # a naive clock reads as the schedule's wall time; then compare in UTC
+        is_open = True if sched is None else sched.is_open(wall)
+        child = self.child
+        if is_open != self.open:
+            first = self.open is None
+            with self.lock:
+                self.open = is_open
+                self.next_change = None if sched is None else sched.next_change(wall)
+            if sched is not None:
+                when = self.next_change.astimezone(sched.tz).isoformat(timespec="minutes") if self.next_change \
+                    else "never"
+                log.info("kiosk: %s (next change: %s)", "open" if is_open else "closed: outside opening hours", when)
+                if not self.safe_mode:  # safe mode keeps its own status line
+                    systemd.notify("STATUS=playing" if is_open else f"STATUS=closed until {when}")
+            if is_open:
+                self.display.awake()
+            else:
+                self.display.asleep()
+            # a player that already has its state is told the change; a new one gets it after its first frame
+            if not first and child is not None and child.scheduled:
+                self._tell_player(now, child, is_open)
+        elif sched is not None and self._last_wall is not None and \
+                (wall < self._last_wall or (self.next_change is not None and wall >= self.next_change)):
+            with self.lock:  # the clock was set back, or a boundary passed without a change (touching windows)
+                self.next_change = sched.next_change(wall)
+        self._last_wall = wall
+        if child is not None and child.last_beat is not None and not child.scheduled:
+            child.scheduled = True
+            if not is_open:  # a new player starts open (the show's first cue, no blackout)
+                self._tell_player(now, child, is_open)
+        pending = self._sched_pending
+        if pending is not None and (child is None or child.proc.pid != pending[0]):
+            self._sched_pending = None  # that player is gone; its successor gets the state after its first frame
+        elif pending is not None and now - pending[2] > self.config.control_timeout:
+            log.info("kiosk: no answer to the schedule's %s; sending it again", pending[3])
+            self._tell_player(now, child, is_open)
+
     # ---- the loop ------------------------------------------------------------------------------------
 
     def step(self, now: float) -> None:
         self._drain(now)
+        self._schedule(now)
         if not self.safe_mode:
             self._watch(now)
         child = self.child
@@ -465,6 +558,16 @@ class Supervisor:
                                                  "failed_total": 0, "recovered_total": 0},
                 "fallbacks": health.get("fallbacks") or {},
                 "player_faults": health.get("faults") or {},
+                "open": self.open is not False,
+                "schedule": None if self.config.schedule is None else {
+                    "open": self.open,
+                    "next_change": None if self.next_change is None else
+                    self.next_change.astimezone(self.config.schedule.tz).isoformat(),
+                    "outside": self.config.schedule.outside.describe(),
+                    "timezone": self.config.schedule.tz_name,
+                    "hours": self.config.schedule.describe(),
+                    "display_power": self.display.backend or self.display.why,
+                },
             }
 
 

@@ -45,6 +45,7 @@ def create_context(
     screen: int = 0,
     vsync: bool = True,
     title: str = "installation",
+    hide_cursor: bool | None = None,
 ) -> RenderContext:
     """Create the named backend; raises ValueError for an unknown name and
     :class:`ContextUnavailable` when this machine cannot give it (no libEGL, no display)."""
@@ -53,4 +54,4 @@ def create_context(
     module_name, class_name = BACKENDS[backend].split(":")
     module = importlib.import_module(f"{__name__}.{module_name}")
     cls = getattr(module, class_name)
-    return cls(size, fullscreen=fullscreen, screen=screen, vsync=vsync, title=title)
+    return cls(size, fullscreen=fullscreen, screen=screen, vsync=vsync, title=title, hide_cursor=hide_cursor)

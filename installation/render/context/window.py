@@ -44,6 +44,7 @@ class WindowContext(RenderContext):
         screen: int = 0,
         vsync: bool = True,
         title: str = "installation",
+        hide_cursor: bool | None = None,
         **_ignored: object,
     ) -> None:
         super().__init__()
@@ -68,7 +69,7 @@ class WindowContext(RenderContext):
             self.window = pyglet.window.Window(**kwargs)
         except Exception as exc:
             raise ContextUnavailable(f"cannot open a window: {exc}") from exc
-        if fullscreen:
+        if fullscreen if hide_cursor is None else hide_cursor:  # None: hidden in fullscreen, shown in a window
             self.window.set_mouse_visible(False)
         self.window.switch_to()
         self.ctx = moderngl.create_context(require=330)
