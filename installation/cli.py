@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import sys
+from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--headless", action="store_true",
                      help="render offscreen (EGL) at --fps until --seconds or forever, writing nothing (kiosk, soak)")
     run.add_argument("--fps", type=float, default=30.0, help="frame rate of --headless (default 30)")
+    run.add_argument("--base-dir", default=None, metavar="DIR", help="resolve the show's relative paths against DIR "
+                     "(default: the show file's folder; the kiosk plays its last good copy of a show this way)")
     render = sub.add_parser("render", help="render a show offline (headless EGL, deterministic) to .mp4/.avi/PNGs")
     render.add_argument("show", metavar="SHOW")
     render.add_argument("--out", required=True, help="FILE.mp4, FILE.avi, or a folder for PNG frames")
@@ -93,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check a schedule file (and its cues against SHOW, if given), print 7 days of it, exit")
     kiosk.add_argument("--check-from", default=None, metavar="YYYY-MM-DD[THH:MM]",
                        help="with --check-schedule: start there instead of now (wall time in the schedule's zone)")
+    kiosk.add_argument("--log", default=None, metavar="FILE", help="also write the supervisor's and the player's "
+                       "lines to FILE, rotated by size (default: stderr only, e.g. the journal under systemd)")
+    kiosk.add_argument("--log-max-mb", type=float, default=10.0, help="rotate the --log file at this size (default 10)")
+    kiosk.add_argument("--log-backups", type=int, default=5, help="old --log files kept (default 5)")
+    kiosk.add_argument("--daily-restart", default=None, metavar="HH:MM", help="restart the player every day at this "
+                       "wall-clock time (pick a quiet hour; the schedule's time zone when --schedule is given)")
+    kiosk.add_argument("--state-dir", default=None, metavar="DIR", help="where the last good copy of the show is "
+                       "kept (default: $INSTALLATION_STATE, else $XDG_STATE_HOME/installation or ~/.local/state/...)")
     kiosk.add_argument("--print-systemd-unit", action="store_true", help="print a systemd unit for this command")
     emotions = sub.add_parser("emotions", help="per frame: face boxes and emotion probabilities (raw, smoothed)")
     emotions.add_argument("source", metavar="SOURCE", help="camera index, video file, stream URL or image folder")
@@ -125,12 +136,12 @@ def default_show() -> Path:
     return Path(__file__).resolve().parents[1] / "shows" / "gradual_change.yaml"
 
 
-def load_show_or_report(path: str | Path) -> Show | None:
+def load_show_or_report(path: str | Path, base_dir: str | Path | None = None) -> Show | None:
     """The valid show, or None after printing its problems (FILE:LINE key.path: message) to stderr."""
     from installation.show import check_show
 
     try:
-        report = check_show(path)
+        report = check_show(path, base_dir)
     except Exception as exc:  # a bug of ours must still not print a traceback to an operator
         logging.getLogger(__name__).debug("check %s", path, exc_info=True)
         print(f"{path}:1: internal error while checking this file: {exc!r}", file=sys.stderr)
@@ -211,7 +222,7 @@ def run_play(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     show_path = Path(args.show) if args.show else default_show()
-    show = load_show_or_report(show_path)
+    show = load_show_or_report(show_path, args.base_dir)
     if show is None:
         return EXIT_USER_ERROR
     size = size or (tuple(show.display.size) if show.display.size else None)
@@ -524,6 +535,15 @@ def run_kiosk(args: argparse.Namespace) -> int:
         _positive("--stable-seconds", args.stable_seconds, allow_zero=True)
         if args.max_failures < 1:
             raise UserError(f"--max-failures {args.max_failures}: must be >= 1")
+        _positive("--log-max-mb", args.log_max_mb)
+        if args.log_backups < 0:
+            raise UserError(f"--log-backups {args.log_backups}: must be >= 0")
+        daily = None
+        if args.daily_restart is not None:
+            try:
+                daily = dtime.fromisoformat(args.daily_restart)
+            except ValueError:
+                raise UserError(f"--daily-restart {args.daily_restart!r}: expected HH:MM, e.g. 04:30") from None
         bind = _bind_arg("--http", args.http, args.token)
         osc_bind = _bind_arg("--osc", args.osc, args.token)
         osc_reply = None
@@ -546,9 +566,17 @@ def run_kiosk(args: argparse.Namespace) -> int:
                  for i, a in enumerate(extra)]
         print(systemd.unit_text(str(show_path) if args.show else None, extra), end="")
         return 0
+    from installation.kiosk.last_good import LastGood, default_state_dir
+
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     show = load_show_or_report(show_path)
     if show is None:
-        return EXIT_USER_ERROR
+        kept = LastGood(show_path, state_dir)
+        show = load_show_or_report(kept.path, kept.base_dir) if kept.exists() else None
+        if show is None:
+            return EXIT_USER_ERROR
+        print(f"kiosk: {show_path} is invalid (above); playing its last good version, saved {kept.saved_at()}, "
+              "until the file is fixed", file=sys.stderr, flush=True)
     schedule = None
     if args.schedule is not None:
         schedule = load_schedule_or_report(args.schedule, show, show_path)
@@ -560,7 +588,16 @@ def run_kiosk(args: argparse.Namespace) -> int:
         fps=args.fps, stall_seconds=args.stall_seconds, start_seconds=args.start_seconds,
         kill_grace=args.kill_grace, backoff_base=args.backoff_base, backoff_max=args.backoff_max,
         max_failures=args.max_failures, failure_window=args.failure_window, safe_retry=args.safe_retry,
-        stable_seconds=args.stable_seconds, schedule=schedule)
+        stable_seconds=args.stable_seconds, schedule=schedule, state_dir=state_dir, pipe_output=args.log is not None,
+        daily_restart=daily)
+    if args.log is not None:
+        from installation.kiosk.logfile import open_log_file
+
+        try:
+            open_log_file(Path(args.log), args.log_max_mb, args.log_backups)
+        except OSError as exc:
+            print(f"error: --log {args.log}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USER_ERROR
     supervisor = Supervisor(config)
     if bind is not None:
         try:

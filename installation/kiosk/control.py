@@ -88,9 +88,11 @@ class Control:
         if cmd == "reload":
             from installation.show import check_show
 
-            if player.show.path is None:
+            # the supervisor names the file (its last good copy of the show); by hand, the player's own file
+            path = msg.get("path") or player.show.path
+            if path is None:
                 return "the show has no file to reload"
-            report = check_show(player.show.path)
+            report = check_show(path, msg.get("base_dir") or (None if msg.get("path") else player.show.base_dir))
             if not report.ok:
                 return "; ".join(str(e) for e in report.errors[:5]) or "invalid show"
             player.request_reload(report.show)

@@ -41,7 +41,8 @@ def metrics_text(status: dict[str, Any]) -> str:
         ("installation_player_up", "gauge", "1 while the player presents frames.", int(status["healthy"])),
         ("installation_safe_mode", "gauge", "1 while the holding screen plays instead of the show.",
          int(status["safe_mode"])),
-        ("installation_open", "gauge", "1 inside opening hours (always 1 without a schedule).", int(status["open"])),
+        ("installation_open", "gauge", "1 inside opening hours (always 1 without a schedule).",
+         int(status.get("open", True))),
         ("installation_rss_bytes", "gauge", "Resident memory of the player process.", status["rss_bytes"] or 0),
         ("installation_uptime_seconds", "gauge", "Seconds since the supervisor started.", status["uptime_seconds"]),
     ]

@@ -40,15 +40,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from installation.kiosk import systemd
+from installation.kiosk import logfile, systemd
 from installation.kiosk.control import ENV as CONTROL_ENV
 from installation.kiosk.display import DisplayPower
 from installation.kiosk.heartbeat import ENV as HEARTBEAT_ENV
 from installation.kiosk.heartbeat import PARENT_ENV
+from installation.kiosk.last_good import LastGood
 
 if TYPE_CHECKING:
     from installation.kiosk.schedule import Schedule
@@ -83,6 +85,9 @@ class KioskConfig:
     watch_interval: float = 1.0  # seconds between checks of the show file for hot reload
     control_timeout: float = 3.0  # how long a control request waits for the player's answer
     player_args: list[str] = field(default_factory=list)
+    state_dir: Path | None = None  # where the last good copy of the show is kept (None: a temporary folder)
+    pipe_output: bool = False  # copy the player's stdout/stderr into our log (--log) rather than share stderr
+    daily_restart: dtime | None = None  # wall-clock time of a planned player restart each day (a quiet hour)
     schedule: Schedule | None = None  # opening hours; None: always open
 
 
@@ -134,6 +139,11 @@ class Supervisor:
         self._tmp = tempfile.TemporaryDirectory(prefix="installation-kiosk-")
         self.safe_show = Path(self._tmp.name) / "safe.yaml"
         self.safe_show.write_text(safe_show_text(config.size))
+        self.last_good = LastGood(config.show, config.state_dir or Path(self._tmp.name))
+        self._check_lock = threading.Lock()
+        self.planned_restarts = 0
+        self.next_daily = self._next_daily(self._wall_utc()) if config.daily_restart else None
+        self.show_valid = True
         self._last_watchdog = 0.0
         self.replies: dict[int, dict[str, Any]] = {}
         self.reply_cond = threading.Condition()
@@ -143,16 +153,57 @@ class Supervisor:
         self._reload_seqs: set[int] = set()
         self._next_watch = 0.0
         self._show_key, self._show_hash = self._fingerprint()
+        errors = self._check_and_keep()
+        if errors and self.last_good.exists():
+            for issue in errors[:5]:
+                self._error(self.started, f"show file invalid, playing its last good version "
+                                          f"(saved {self.last_good.saved_at()}): {issue}")
 
     # ---- children ------------------------------------------------------------------------------------
 
-    def _command(self, show: Path) -> list[str]:
-        cmd = [sys.executable, "-m", "installation.cli", "run", str(show)]
+    def _command(self, safe: bool) -> list[str]:
+        cmd = [sys.executable, "-m", "installation.cli", "run", *self._show_args(safe)]
         if self.config.size:
             cmd += ["--size", f"{self.config.size[0]}x{self.config.size[1]}"]
         if self.config.headless:
             cmd += ["--headless", "--fps", repr(self.config.fps)]
         return cmd + self.config.player_args
+
+    def _show_args(self, safe: bool) -> list[str]:
+        """The show a new player plays: the holding show, else the last good copy (the newest valid version,
+        or an older one while the file on disk is invalid), else the file itself."""
+        if safe:
+            return [str(self.safe_show)]
+        kept = self.last_good
+        if kept.exists() and (kept.fresh or not self.show_valid):
+            return [str(kept.path), "--base-dir", str(kept.base_dir)]
+        return [str(self.config.show)]
+
+    def _check_and_keep(self) -> list[str]:
+        """Validate the show file as ``installation validate`` does (plus the schedule's cues); keep a valid
+        version as the last good copy. Returns the errors (none: valid)."""
+        from installation.show import check_show
+
+        show = self.config.show
+        with self._check_lock:  # the main loop's watcher and an operator's reload (an HTTP/OSC thread)
+            return self._check_and_keep_locked(check_show, show)
+
+    def _check_and_keep_locked(self, check_show: Callable[..., Any], show: Path) -> list[str]:
+        try:
+            before = show.read_bytes()
+            report = check_show(show)
+            errors = [str(e) for e in report.errors] if not report.ok or report.show is None else []
+            if not errors and self.config.schedule is not None and report.show is not None:
+                # the schedule's outside/opening cues must survive an edit, or closing time shows the wrong cue
+                errors = self.config.schedule.check_cues([c.id for c in report.show.cues], f"the edited {show}")
+            if not errors and show.read_bytes() == before:  # unchanged while checked: these bytes are good
+                self.last_good.keep(before)
+        except OSError as exc:  # vanished or unreadable (check_show reports that too, but read_bytes raises)
+            errors = [f"{show}:1: cannot read: {exc.strerror or exc}"]
+        except Exception as exc:  # noqa: BLE001 - a checker bug must not stop the kiosk
+            errors = [f"{show}:1: internal error while checking: {exc!r}"]
+        self.show_valid = not errors
+        return errors
 
     def _launch(self, now: float) -> None:
         safe = self.safe_mode and not self.trial
@@ -161,8 +212,11 @@ class Supervisor:
         env[PARENT_ENV] = str(os.getpid())
         port = free_udp_port()
         env[CONTROL_ENV] = f"127.0.0.1:{port}"
-        proc = subprocess.Popen(self._command(self.safe_show if safe else self.config.show), env=env,
-                                stdin=subprocess.DEVNULL)
+        output = subprocess.PIPE if self.config.pipe_output else None
+        proc = subprocess.Popen(self._command(safe), env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                stderr=subprocess.STDOUT if output else None)
+        if output:
+            logfile.pump(proc.stdout, proc.pid)
         with self.lock:
             self.child = _Child(proc, safe, now, control_port=port)
         log.info("kiosk: started %s player pid %d", "safe-mode" if safe else "show", proc.pid)
@@ -230,18 +284,13 @@ class Supervisor:
         systemd.notify("STATUS=safe mode (holding screen)")
 
     def _retry_show(self, now: float) -> None:
-        from installation.show import check_show
-
         self.next_retry = now + self.config.safe_retry
-        try:
-            report = check_show(self.config.show)
-        except Exception as exc:  # noqa: BLE001 - a checker bug must not stop the holding screen
-            self._error(now, f"cannot check {self.config.show}: {exc!r}")
+        errors = self._check_and_keep()
+        if errors and not self.last_good.exists():
+            self._error(now, f"show still invalid, staying in safe mode: {errors[0]}")
             return
-        if not report.ok:
-            first = report.errors[0] if report.errors else "invalid"
-            self._error(now, f"show still invalid, staying in safe mode: {first}")
-            return
+        if errors:
+            self._error(now, f"show file still invalid ({errors[0]}); trying its last good version")
         log.info("kiosk: safe mode: trying the show again")
         if self.child is not None:
             self._kill(self.child)
@@ -333,6 +382,13 @@ class Supervisor:
 
     def control(self, cmd: str, **fields: Any) -> dict[str, Any] | None:
         """Send a command and wait for the player's answer (None: no player, or no answer in time)."""
+        if cmd == "reload":  # an operator's reload: check the file here, and the player reads the good copy
+            errors = self._check_and_keep()
+            with self.lock:
+                self._show_key, self._show_hash = self._fingerprint()  # the watcher need not reload it again
+            if errors:
+                return {"ok": False, "error": "; ".join(errors[:5])}
+            fields.update(self._reload_fields())
         seq = self.send(cmd, **fields)
         return None if seq is None else self._wait_reply(seq)
 
@@ -373,19 +429,18 @@ class Supervisor:
         if digest is None or digest == self._show_hash:
             return
         self._show_hash = digest
-        from installation.show import check_show
-
-        report = check_show(self.config.show)
-        errors = list(report.errors) if not report.ok or report.show is None else []
-        if not errors and self.config.schedule is not None and report.show is not None:
-            # the schedule's outside/opening cues must survive the edit, or closing time would show the wrong cue
-            errors = self.config.schedule.check_cues([c.id for c in report.show.cues], f"the edited {self.config.show}")
-        if errors or not report.ok:
-            for issue in errors[:5] or ["invalid show"]:
+        errors = self._check_and_keep()
+        if errors:
+            for issue in errors[:5]:
                 self._error(now, f"show edit rejected, the last good show plays on: {issue}")
             return
         log.info("kiosk: %s changed and is valid; reloading", self.config.show)
-        self.send("reload")
+        self.send("reload", **self._reload_fields())
+
+    def _reload_fields(self) -> dict[str, str]:
+        """Where the player reads the new version: the fresh copy, or the file itself when it could not be kept."""
+        args = self._show_args(False)
+        return {"path": args[0], "base_dir": args[2] if len(args) > 2 else str(self.config.show.absolute().parent)}
 
     # ---- opening hours -------------------------------------------------------------------------------
 
@@ -444,11 +499,49 @@ class Supervisor:
             log.info("kiosk: no answer to the schedule's %s; sending it again", pending[3])
             self._tell_player(now, child, is_open)
 
+    # ---- the daily restart --------------------------------------------------------------------------
+
+    def _wall_utc(self) -> datetime:
+        """The wall clock in UTC; a naive clock reads as the schedule's local time, else the machine's."""
+        wall = self.clock()
+        if self.config.schedule is not None:
+            return self.config.schedule.utc(wall)
+        return wall.astimezone(UTC)  # naive: astimezone takes it as the machine's local time
+
+    def _next_daily(self, wall: datetime) -> datetime | None:
+        at = self.config.daily_restart
+        if at is None:
+            return None
+        tz = self.config.schedule.tz if self.config.schedule is not None else wall.astimezone().tzinfo
+        local = wall.astimezone(tz)
+        when = datetime.combine(local.date(), at, tzinfo=tz)
+        if when <= local:
+            when = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=tz)
+        return when.astimezone(UTC)
+
+    def _daily(self, now: float) -> None:
+        """A planned restart of the player at a quiet hour: a fresh process each day (no leak, no fragmented
+        GPU memory can build up over weeks). Not a failure: no backoff, not counted towards safe mode."""
+        if self.next_daily is None or self._wall_utc() < self.next_daily:
+            return
+        self.next_daily = self._next_daily(self._wall_utc())
+        child = self.child
+        if child is None or self.safe_mode:  # safe mode has its own retries; a restart in progress is enough
+            return
+        log.info("kiosk: daily restart of player pid %d", child.proc.pid)
+        self._kill(child)
+        with self.lock:
+            self.child = None
+            self.planned_restarts += 1
+            self.stats, self.health = {}, {}
+        self.next_launch = now
+
     # ---- the loop ------------------------------------------------------------------------------------
 
     def step(self, now: float) -> None:
         self._drain(now)
         self._schedule(now)
+        self._daily(now)
         if not self.safe_mode:
             self._watch(now)
         child = self.child
@@ -558,6 +651,9 @@ class Supervisor:
                                                  "failed_total": 0, "recovered_total": 0},
                 "fallbacks": health.get("fallbacks") or {},
                 "player_faults": health.get("faults") or {},
+                "daily_restart": None if self.config.daily_restart is None else {
+                    "at": self.config.daily_restart.strftime("%H:%M"), "done": self.planned_restarts,
+                    "next": None if self.next_daily is None else self.next_daily.isoformat()},
                 "open": self.open is not False,
                 "schedule": None if self.config.schedule is None else {
                     "open": self.open,

@@ -213,15 +213,19 @@ def _read_text(path: Path, file: str) -> tuple[str | None, ShowIssue | None]:
         return None, ShowIssue(file, line, "", f"not UTF-8 text (byte 0x{data[exc.start]:02x})")
 
 
-def check_show(path: str | Path) -> ShowReport:
-    """Check one show file; never raises for a bad file (missing, folder, binary, non-UTF-8, invalid)."""
+def check_show(path: str | Path, base_dir: str | Path | None = None) -> ShowReport:
+    """Check one show file; never raises for a bad file (missing, folder, binary, non-UTF-8, invalid).
+    Relative paths in it resolve against ``base_dir``, by default the file's own folder (the kiosk plays a
+    copy of a show kept elsewhere, whose paths still mean what they meant next to the original)."""
     file = str(path)
     text, problem = _read_text(Path(path), file)
     if problem is not None or text is None:
         return ShowReport(file, errors=[problem] if problem else [])
-    report = check_text(text, file, Path(path).absolute().parent)
+    base = Path(base_dir).absolute() if base_dir is not None else Path(path).absolute().parent
+    report = check_text(text, file, base)
     if report.show is not None:
         report.show._path = Path(path)
+        report.show._base_dir = base
     return report
 
 

@@ -129,6 +129,7 @@ class Show(StrictModel):
     cues: list[Cue] = Field(min_length=1)
 
     _path: Path | None = PrivateAttr(default=None)
+    _base_dir: Path | None = PrivateAttr(default=None)
     _warnings: list[ShowIssue] = PrivateAttr(default_factory=list)
 
     @field_validator("version", mode="after")
@@ -142,6 +143,11 @@ class Show(StrictModel):
     def path(self) -> Path | None:
         """The show file, when loaded from one."""
         return self._path
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder its relative paths were resolved against (usually the show file's folder)."""
+        return self._base_dir
 
     @property
     def warnings(self) -> list[ShowIssue]:
