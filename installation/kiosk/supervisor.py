@@ -15,7 +15,9 @@ here) and takes JSON commands there (see installation/kiosk/control.py); :meth:`
 Hot reload: every ``watch_interval`` seconds the show file's mtime and size are compared, and on a
 change its SHA-256; a changed file is checked with ``check_show``: valid -> ``reload`` goes to the
 player (it switches at the next cue boundary); invalid -> the player keeps the last good show and each
-error (``FILE:LINE: ...``) goes to the log and ``last_errors``.
+error (``FILE:LINE: ...``) goes to the log and ``last_errors``. Every valid version is kept aside
+(installation/kiosk/last_good.py) and players start from that copy, so a restart never reads a broken file.
+``daily_restart`` replaces the player once a day at a quiet hour, as a planned restart (not a failure).
 
 Opening hours (``schedule``, see installation/kiosk/schedule.py): every step asks the schedule about the
 wall clock (``clock``, injectable so tests can move through dates without sleeping). On each change the
