@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(Bearer, X-Token or ?token=) and as the first argument of every OSC message")
     kiosk.add_argument("--headless", action="store_true", help="offscreen player (EGL); automatic with no display")
     kiosk.add_argument("--size", default=None, metavar="WxH", help="render size (default: the show's)")
+    kiosk.add_argument("--screen", type=int, default=None, help="monitor index for the player's window (default: "
+                       "the show's display.screen; `installation doctor` lists them)")
     kiosk.add_argument("--fps", type=float, default=30.0, help="frame rate of a headless player (default 30)")
     kiosk.add_argument("--stall-seconds", type=float, default=10.0, help="restart after this long without a frame")
     kiosk.add_argument("--start-seconds", type=float, default=30.0, help="time a new player has for its first frame")
@@ -186,8 +188,15 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def _fallback(args: argparse.Namespace, show_path: Path, show: Show, size: tuple[int, int] | None, why: str) -> int:
-    """No window here: say so in one line and render the show to a video file instead."""
+    """No window here: say so in one line and render the show to a video file instead. Not under the kiosk:
+    a supervised player that cannot open its window exits (the supervisor's backoff and safe mode take it
+    from there) rather than write a video file at every restart until the disk is full."""
+    from installation.kiosk.heartbeat import ENV as KIOSK_ENV
     from installation.offline import DEFAULT_SIZE, FALLBACK_SECONDS, pass_length
+
+    if os.environ.get(KIOSK_ENV):
+        print(f"error: {why}; the kiosk player needs a window (or kiosk --headless)", file=sys.stderr, flush=True)
+        return EXIT_USER_ERROR
 
     out = Path(args.out) if args.out else Path("renders") / f"{show_path.stem}.mp4"
     size = size or DEFAULT_SIZE
@@ -535,6 +544,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
         _positive("--stable-seconds", args.stable_seconds, allow_zero=True)
         if args.max_failures < 1:
             raise UserError(f"--max-failures {args.max_failures}: must be >= 1")
+        if args.screen is not None and args.screen < 0:
+            raise UserError(f"--screen {args.screen}: must be >= 0")
         _positive("--log-max-mb", args.log_max_mb)
         if args.log_backups < 0:
             raise UserError(f"--log-backups {args.log_backups}: must be >= 0")
@@ -589,7 +600,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         kill_grace=args.kill_grace, backoff_base=args.backoff_base, backoff_max=args.backoff_max,
         max_failures=args.max_failures, failure_window=args.failure_window, safe_retry=args.safe_retry,
         stable_seconds=args.stable_seconds, schedule=schedule, state_dir=state_dir, pipe_output=args.log is not None,
-        daily_restart=daily)
+        daily_restart=daily, player_args=[] if args.screen is None else ["--screen", str(args.screen)])
     if args.log is not None:
         from installation.kiosk.logfile import open_log_file
 

@@ -236,3 +236,13 @@ def test_print_systemd_unit(show: Path) -> None:
     for line in ("Type=notify", "Restart=always", "WatchdogSec=", "ExecStart="):
         assert line in r.stdout
     assert str(show) in r.stdout and "--http 8080" in r.stdout and "--print-systemd-unit" not in r.stdout
+
+
+def test_a_supervised_player_without_a_window_exits_instead_of_rendering_a_video(tmp_path: Path, show: Path) -> None:
+    # plain `run` with no display renders a video file; under the kiosk that would repeat at every restart
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["INSTALLATION_HEARTBEAT"] = "127.0.0.1:9"  # what the supervisor sets (the port is never read here)
+    r = subprocess.run([sys.executable, "-m", "installation.cli", "run", str(show)], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "needs a window" in r.stderr and "Traceback" not in r.stderr, r
+    assert not (tmp_path / "renders").exists()
