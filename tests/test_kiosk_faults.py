@@ -113,10 +113,7 @@ cues:
 
 @needs_egl
 def test_damaged_model_plays_the_fallback(tmp_path: Path) -> None:
-    folder = tmp_path / "pics"
-    folder.mkdir()
-    for i, c in enumerate(COLOURS[:4]):
-        cv2.imwrite(str(folder / f"img{i}.png"), np.full((24, 24, 3), c[::-1], np.uint8))
+    folder = four_pictures(tmp_path / "pics")
     pack = pack_copy(tmp_path / "pack")
     (pack / "sagan.onnx").write_bytes((pack / "sagan.onnx").read_bytes()[:5000])  # a copy cut short
     video = write_noise_video(tmp_path / "camera.avi")
@@ -133,6 +130,14 @@ def test_damaged_model_plays_the_fallback(tmp_path: Path) -> None:
         assert metrics(k)["installation_scene_fallbacks"] == 1
 
 
+def four_pictures(folder: Path) -> Path:
+    """The mirror's attract collection: four flat images of the first four test colours."""
+    folder.mkdir()
+    for i, c in enumerate(COLOURS[:4]):
+        cv2.imwrite(str(folder / f"img{i}.png"), np.full((24, 24, 3), c[::-1], np.uint8))
+    return folder
+
+
 def mirror_show(pack: Path, folder: Path, camera: Path) -> str:
     return f"""version: 1
 display: {{size: 160x90, background: {list(BG)}}}
@@ -147,10 +152,7 @@ cues:
 
 @needs_egl
 def test_camera_absent_plugged_in_lost_and_back(tmp_path: Path) -> None:
-    folder = tmp_path / "pics"
-    folder.mkdir()
-    for i, c in enumerate(COLOURS[:4]):
-        cv2.imwrite(str(folder / f"img{i}.png"), np.full((24, 24, 3), c[::-1], np.uint8))
+    folder = four_pictures(tmp_path / "pics")
     pack = pack_copy(tmp_path / "pack")
     video = tmp_path / "camera.avi"
     show = tmp_path / "mirror.yaml"
