@@ -22,6 +22,14 @@ def test_runtime_import_does_not_pull_torch() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_validating_the_default_show_does_not_pull_torch() -> None:
+    # the kiosk supervisor validates the show at start and at every edit: it must stay a small process
+    code = ("import sys; from installation.show import check_show; r = check_show('shows/gradual_change.yaml'); "
+            "print(r.ok, 'torch' in sys.modules, 'onnxruntime' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.split() == ["True", "False", "False"], out
+
+
 def test_missing_and_damaged_model_files(tmp_path: Path) -> None:
     with pytest.raises(ModelContractError, match="model file not found"):
         OnnxModel(tmp_path / "nope.onnx")

@@ -5,6 +5,7 @@ torch is imported here, inside the function: the runtime never imports it at mod
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from dataclasses import asdict, dataclass
 
@@ -29,11 +30,9 @@ class GnnConfig:
 
 
 def torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether torch is installed, without importing it: validating a show (also in the kiosk supervisor,
+    at every edit) must not load 250 MB of torch just to name the method in a cache key."""
+    return importlib.util.find_spec("torch") is not None
 
 
 def gnn_embedding(x: np.ndarray, config: GnnConfig | None = None) -> np.ndarray:
