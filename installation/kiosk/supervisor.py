@@ -3,8 +3,8 @@
 The child is ``python -m installation.cli run SHOW`` (``--headless`` where there is no display) with
 ``INSTALLATION_HEARTBEAT`` pointing at a UDP socket of ours on 127.0.0.1: it sends one datagram per
 presented frame. The supervisor restarts the child when it exits, crashes, or presents no frame for
-``stall_seconds`` (SIGTERM, then SIGKILL after ``kill_grace``), waiting ``backoff_base * 2**(n-1)``
-seconds (capped) before the n-th consecutive restart. ``max_failures`` failures within
+``stall_seconds`` (SIGTERM, then SIGKILL after ``kill_grace``): the first restart in a row at once, the
+n-th after ``backoff_base * 2**(n-2)`` seconds (capped). ``max_failures`` failures within
 ``failure_window`` seconds put it in *safe mode*: a dark holding show (a single ``solid`` cue) plays
 instead, and every ``safe_retry`` seconds the real show is validated and, if valid, tried again; a
 failure during that trial goes straight back to safe mode.
@@ -271,7 +271,9 @@ class Supervisor:
             self._enter_safe(now)
             return
         self.consecutive += 1
-        delay = min(self.config.backoff_max, self.config.backoff_base * 2 ** (self.consecutive - 1))
+        # a lone crash is restarted at once (every second of it is black on the wall); a crash loop backs off
+        delay = 0.0 if self.consecutive == 1 else \
+            min(self.config.backoff_max, self.config.backoff_base * 2 ** (self.consecutive - 2))
         self.next_launch = now + delay
         log.info("kiosk: restarting in %.2f s", delay)
 
