@@ -33,6 +33,10 @@ from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script from a checkout: the installation package beside it
+
+from installation.kiosk.supervisor import rss_bytes  # noqa: E402  (stdlib-only module: no GL, no torch)
+
 COLLECTION = REPO / "assets" / "collections" / "demo"
 MB = 1024 * 1024
 
@@ -111,19 +115,10 @@ def get_status(port: int) -> dict | None:
         return None
 
 
-def rss_of(pid: int) -> int | None:
-    """VmRSS of ``pid`` in bytes (the supervisor's own; /status has only the player's)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 def start_kiosk(show: Path, port: int, args: argparse.Namespace, log) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--headless", "--size", args.size,
+    # the kiosk keeps its last good copy of the show beside the show (a temporary folder), not in ~/.local/state
+    cmd = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--state-dir", str(show.parent / "state"),
+           "--headless", "--size", args.size,
            "--fps", str(args.fps), "--http", f"127.0.0.1:{port}"]
     if args.kill_every:
         # Deliberate kills are not faults to back off from: never enter safe mode, never wait long.
@@ -177,7 +172,7 @@ def sample(t: float, status: dict | None, kiosk_pid: int) -> dict:
     return {
         "t": round(t, 2),
         "rss_player": s.get("rss_bytes"),
-        "rss_supervisor": rss_of(kiosk_pid),
+        "rss_supervisor": rss_bytes(kiosk_pid),
         "fps": s.get("fps"),
         "p50_ms": s.get("frame_time_p50_ms"),
         "p99_ms": s.get("frame_time_p99_ms"),
