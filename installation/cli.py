@@ -84,8 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--fps", type=float, default=30.0, help="frame rate of a headless player (default 30)")
     kiosk.add_argument("--stall-seconds", type=float, default=10.0, help="restart after this long without a frame")
     kiosk.add_argument("--start-seconds", type=float, default=30.0, help="time a new player has for its first frame")
-    kiosk.add_argument("--kill-grace", type=float, default=2.0, help="SIGTERM, then SIGKILL after this long")
-    kiosk.add_argument("--backoff-base", type=float, default=1.0, help="first restart delay; doubles each time")
+    kiosk.add_argument("--kill-grace", type=float, default=2.0,
+                       help="SIGTERM, then SIGKILL after this long (a hung player: SIGKILL at once)")
+    kiosk.add_argument("--backoff-base", type=float, default=1.0,
+                       help="delay of the 2nd restart in a row (the 1st is at once); doubles each time")
     kiosk.add_argument("--backoff-max", type=float, default=60.0, help="longest restart delay")
     kiosk.add_argument("--max-failures", type=int, default=3, help="failures within --failure-window -> safe mode")
     kiosk.add_argument("--failure-window", type=float, default=600.0, help="seconds (default 600)")

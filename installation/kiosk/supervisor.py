@@ -223,9 +223,14 @@ class Supervisor:
             self.child = _Child(proc, safe, now, control_port=port)
         log.info("kiosk: started %s player pid %d", "safe-mode" if safe else "show", proc.pid)
 
-    def _kill(self, child: _Child) -> int | None:
+    def _kill(self, child: _Child, hung: bool = False) -> int | None:
+        """SIGTERM, then SIGKILL after ``kill_grace``; a hung player (no frames) gets SIGKILL at once: it could
+        not act on SIGTERM anyway (a stopped process does not even receive it), and every second is black."""
         proc = child.proc
-        if proc.poll() is None:
+        if proc.poll() is None and hung:
+            proc.kill()
+            proc.wait()
+        elif proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(self.config.kill_grace)
@@ -251,10 +256,10 @@ class Supervisor:
                                         "message": e["message"][:240], "source": "player",
                                         "kind": str(e.get("kind", "")), "level": str(e.get("level", "error"))})
 
-    def _failed(self, now: float, why: str) -> None:
+    def _failed(self, now: float, why: str, hung: bool = False) -> None:
         child = self.child
         assert child is not None
-        self._kill(child)
+        self._kill(child, hung)
         with self.lock:
             self.child = None
             self.restarts += 1
@@ -559,10 +564,10 @@ class Supervisor:
             return
         if child.last_beat is None:
             if now - child.started > self.config.start_seconds:
-                self._failed(now, f"presented no frame within {self.config.start_seconds:g} s of starting")
+                self._failed(now, f"presented no frame within {self.config.start_seconds:g} s of starting", hung=True)
             return
         if now - child.last_beat > self.config.stall_seconds:
-            self._failed(now, f"presented no frame for {now - child.last_beat:.1f} s (hung); killed")
+            self._failed(now, f"presented no frame for {now - child.last_beat:.1f} s (hung); killed", hung=True)
             return
         if now - child.started > self.config.stable_seconds:
             self.consecutive = 0
