@@ -399,7 +399,7 @@ def test_status_without_a_schedule_is_open() -> None:
 
     sup = Supervisor(KioskConfig(show=REPO / "shows" / "gradual_change.yaml", headless=True))
     try:
-        sup._schedule(time.monotonic())  # one schedule evaluation, no player started
+        sup.hours.step(time.monotonic(), None, False, sup.send, False)  # one evaluation, no player started
         st = sup.status()
         assert st["open"] is True and st["schedule"] is None
         assert "installation_open 1" in metrics_text(st).splitlines()

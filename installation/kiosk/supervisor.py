@@ -19,11 +19,8 @@ error (``FILE:LINE: ...``) goes to the log and ``last_errors``. Every valid vers
 (installation/kiosk/last_good.py) and players start from that copy, so a restart never reads a broken file.
 ``daily_restart`` replaces the player once a day at a quiet hour, as a planned restart (not a failure).
 
-Opening hours (``schedule``, see installation/kiosk/schedule.py): every step asks the schedule about the
-wall clock (``clock``, injectable so tests can move through dates without sleeping). On each change the
-player gets ``blackout``/``unblackout`` (or ``cue ID`` / the opening cue with ``outside: {cue: ID}``) and
-the display is told to sleep or stay awake (installation/kiosk/display.py). A player that starts while
-closed gets the closed state after its first heartbeat. Schedule commands are resent until answered.
+Opening hours: each step hands the wall clock's verdict to :class:`installation.kiosk.opening.OpeningHours`
+(``clock`` is injectable so tests move through dates without sleeping), which tells the player.
 """
 
 from __future__ import annotations
@@ -53,6 +50,7 @@ from installation.kiosk.display import DisplayPower
 from installation.kiosk.heartbeat import ENV as HEARTBEAT_ENV
 from installation.kiosk.heartbeat import PARENT_ENV
 from installation.kiosk.last_good import LastGood
+from installation.kiosk.opening import OpeningHours, utc_now
 
 if TYPE_CHECKING:
     from installation.kiosk.schedule import Schedule
@@ -101,23 +99,15 @@ class _Child:
     last_beat: float | None = None
     frames: int = 0
     control_port: int = 0
-    scheduled: bool = False  # this player has been told the schedule's state (after its first heartbeat)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Supervisor:
     def __init__(self, config: KioskConfig, clock: Callable[[], datetime] = utc_now,
                  display: DisplayPower | None = None) -> None:
         self.config = config
-        self.clock = clock  # wall clock for the schedule (the loop itself runs on time.monotonic)
-        self.display = display if display is not None else DisplayPower(config.headless)
-        self.open: bool | None = None  # the schedule's state as last applied; None before the first step
-        self.next_change: datetime | None = None
-        self._last_wall: datetime | None = None
-        self._sched_pending: tuple[int, int, float, str, dict[str, Any]] | None = None  # pid, seq, sent, cmd, fields
+        # opening hours on the wall clock (the loop itself runs on time.monotonic)
+        self.hours = OpeningHours(config.schedule, clock, display if display is not None else
+                                  DisplayPower(config.headless), config.control_timeout)
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -144,7 +134,7 @@ class Supervisor:
         self.last_good = LastGood(config.show, config.state_dir or Path(self._tmp.name))
         self._check_lock = threading.Lock()
         self.planned_restarts = 0
-        self.next_daily = self._next_daily(self._wall_utc()) if config.daily_restart else None
+        self.next_daily = self._next_daily(self.hours.wall_utc()) if config.daily_restart else None
         self.show_valid = True
         self._last_watchdog = 0.0
         self.replies: dict[int, dict[str, Any]] = {}
@@ -340,12 +330,7 @@ class Supervisor:
 
     def _got_reply(self, now: float, msg: dict[str, Any]) -> None:
         seq = msg.get("seq")
-        pending = self._sched_pending
-        if pending is not None and seq == pending[1]:
-            self._sched_pending = None
-            if not msg.get("ok"):  # e.g. the outside cue is gone after a reload: say so, do not retry forever
-                said = " ".join([pending[3], *map(str, pending[4].values())])
-                self._error(now, f"schedule: the player refused '{said}': {msg.get('error')}")
+        self.hours.got_reply(now, msg, self._error)
         if seq in self._reload_seqs:
             self._reload_seqs.discard(seq)
             with self.lock:
@@ -451,71 +436,7 @@ class Supervisor:
         args = self._show_args(False)
         return {"path": args[0], "base_dir": args[2] if len(args) > 2 else str(self.config.show.absolute().parent)}
 
-    # ---- opening hours -------------------------------------------------------------------------------
-
-    def _schedule_command(self, is_open: bool) -> tuple[str, dict[str, Any]]:
-        outside = self.config.schedule.outside if self.config.schedule is not None else None
-        if outside is None or outside.cue is None:
-            return ("unblackout", {}) if is_open else ("blackout", {})
-        if not is_open:
-            return "cue", {"id": outside.cue}
-        # opening: the cue chosen for it (default: the one after the outside cue), else simply the next cue
-        return ("cue", {"id": outside.open_cue}) if outside.open_cue else ("next", {})
-
-    def _tell_player(self, now: float, child: _Child, is_open: bool) -> None:
-        cmd, fields = self._schedule_command(is_open)
-        seq = self.send(cmd, **fields)
-        self._sched_pending = None if seq is None else (child.proc.pid, seq, now, cmd, fields)
-
-    def _schedule(self, now: float) -> None:
-        sched = self.config.schedule
-        wall = self.clock()
-        if sched is not None:
-            wall = sched.utc(wall)  # a naive clock reads as the schedule's wall time; then compare in UTC
-        is_open = True if sched is None else sched.is_open(wall)
-        child = self.child
-        if is_open != self.open:
-            first = self.open is None
-            with self.lock:
-                self.open = is_open
-                self.next_change = None if sched is None else sched.next_change(wall)
-            if sched is not None:
-                when = self.next_change.astimezone(sched.tz).isoformat(timespec="minutes") if self.next_change \
-                    else "never"
-                log.info("kiosk: %s (next change: %s)", "open" if is_open else "closed: outside opening hours", when)
-                if not self.safe_mode:  # safe mode keeps its own status line
-                    systemd.notify("STATUS=playing" if is_open else f"STATUS=closed until {when}")
-            if is_open:
-                self.display.awake()
-            else:
-                self.display.asleep()
-            # a player that already has its state is told the change; a new one gets it after its first frame
-            if not first and child is not None and child.scheduled:
-                self._tell_player(now, child, is_open)
-        elif sched is not None and self._last_wall is not None and \
-                (wall < self._last_wall or (self.next_change is not None and wall >= self.next_change)):
-            with self.lock:  # the clock was set back, or a boundary passed without a change (touching windows)
-                self.next_change = sched.next_change(wall)
-        self._last_wall = wall
-        if child is not None and child.last_beat is not None and not child.scheduled:
-            child.scheduled = True
-            if not is_open:  # a new player starts open (the show's first cue, no blackout)
-                self._tell_player(now, child, is_open)
-        pending = self._sched_pending
-        if pending is not None and (child is None or child.proc.pid != pending[0]):
-            self._sched_pending = None  # that player is gone; its successor gets the state after its first frame
-        elif pending is not None and now - pending[2] > self.config.control_timeout:
-            log.info("kiosk: no answer to the schedule's %s; sending it again", pending[3])
-            self._tell_player(now, child, is_open)
-
     # ---- the daily restart --------------------------------------------------------------------------
-
-    def _wall_utc(self) -> datetime:
-        """The wall clock in UTC; a naive clock reads as the schedule's local time, else the machine's."""
-        wall = self.clock()
-        if self.config.schedule is not None:
-            return self.config.schedule.utc(wall)
-        return wall.astimezone(UTC)  # naive: astimezone takes it as the machine's local time
 
     def _next_daily(self, wall: datetime) -> datetime | None:
         at = self.config.daily_restart
@@ -531,9 +452,9 @@ class Supervisor:
     def _daily(self, now: float) -> None:
         """A planned restart of the player at a quiet hour: a fresh process each day (no leak, no fragmented
         GPU memory can build up over weeks). Not a failure: no backoff, not counted towards safe mode."""
-        if self.next_daily is None or self._wall_utc() < self.next_daily:
+        if self.next_daily is None or self.hours.wall_utc() < self.next_daily:
             return
-        self.next_daily = self._next_daily(self._wall_utc())
+        self.next_daily = self._next_daily(self.hours.wall_utc())
         child = self.child
         if child is None or self.safe_mode:  # safe mode has its own retries; a restart in progress is enough
             return
@@ -549,7 +470,9 @@ class Supervisor:
 
     def step(self, now: float) -> None:
         self._drain(now)
-        self._schedule(now)
+        child = self.child
+        self.hours.step(now, None if child is None else child.proc.pid,
+                        child is not None and child.last_beat is not None, self.send, self.safe_mode)
         self._daily(now)
         if not self.safe_mode:
             self._watch(now)
@@ -663,16 +586,8 @@ class Supervisor:
                 "daily_restart": None if self.config.daily_restart is None else {
                     "at": self.config.daily_restart.strftime("%H:%M"), "done": self.planned_restarts,
                     "next": None if self.next_daily is None else self.next_daily.isoformat()},
-                "open": self.open is not False,
-                "schedule": None if self.config.schedule is None else {
-                    "open": self.open,
-                    "next_change": None if self.next_change is None else
-                    self.next_change.astimezone(self.config.schedule.tz).isoformat(),
-                    "outside": self.config.schedule.outside.describe(),
-                    "timezone": self.config.schedule.tz_name,
-                    "hours": self.config.schedule.describe(),
-                    "display_power": self.display.backend or self.display.why,
-                },
+                "open": self.hours.open is not False,
+                "schedule": self.hours.status(),
             }
 
 
