@@ -601,8 +601,10 @@ def run_kiosk(args: argparse.Namespace) -> int:
         fps=args.fps, stall_seconds=args.stall_seconds, start_seconds=args.start_seconds,
         kill_grace=args.kill_grace, backoff_base=args.backoff_base, backoff_max=args.backoff_max,
         max_failures=args.max_failures, failure_window=args.failure_window, safe_retry=args.safe_retry,
-        stable_seconds=args.stable_seconds, schedule=schedule, state_dir=state_dir, pipe_output=args.log is not None,
-        daily_restart=daily, player_args=[] if args.screen is None else ["--screen", str(args.screen)])
+        stable_seconds=args.stable_seconds, schedule=schedule,
+        schedule_path=Path(args.schedule) if schedule is not None else None, state_dir=state_dir,
+        pipe_output=args.log is not None, daily_restart=daily,
+        player_args=[] if args.screen is None else ["--screen", str(args.screen)])
     if args.log is not None:
         from installation.kiosk.logfile import open_log_file
 

@@ -412,3 +412,28 @@ def test_windows_round_trip(text: str) -> None:
     from installation.kiosk.schedule import format_window
 
     assert format_window(parse_window(text)) == text
+
+
+@needs_egl
+def test_a_schedule_edit_applies_while_playing_and_a_bad_one_is_rejected(tmp_path: Path) -> None:
+    from test_kiosk_supervisor import kiosk
+
+    show, hours = tmp_path / "show.yaml", tmp_path / "hours.yaml"
+    show.write_text(SHOW)
+    hours.write_text("timezone: UTC\nhours:\n  daily: '00:00-24:00'\n")
+    today = datetime.now(UTC).date()
+    with kiosk(tmp_path, show, "--schedule", str(hours)) as k:
+        k.wait("open and playing", lambda s: s["healthy"] and s["open"] and s["player_frames"] > 3)
+        assert _near(_colour(k), "#c03020")
+        # closed today (and tomorrow, in case the test runs across midnight): blacked out, no restart
+        hours.write_text("timezone: UTC\nhours:\n  daily: '00:00-24:00'\nexceptions:\n"
+                         f"  {today}: closed\n  {date.fromordinal(today.toordinal() + 1)}: closed\n")
+        st = k.wait("closed by the edit", lambda s: not s["open"])
+        assert st["restarts"] == 0 and "2 date exceptions" in st["schedule"]["hours"], st["schedule"]
+        k.wait("blacked out", lambda s: _near(_colour(k), "#000000"))
+        hours.write_text("timezone: UTC\nhours:\n  someday: '10:00-12:00'\n")  # invalid: kept closed
+        st = k.wait("the edit rejected", lambda s: any("schedule edit rejected" in e["message"]
+                                                      for e in s["last_errors"]))
+        assert "hours.yaml:3" in st["last_errors"][-1]["message"] and not st["open"]
+        hours.write_text("timezone: UTC\nhours:\n  daily: '00:00-24:00'\n")
+        k.wait("open again", lambda s: s["open"] and _near(_colour(k), "#c03020"))

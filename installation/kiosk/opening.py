@@ -40,6 +40,11 @@ class OpeningHours:
         self._pending: tuple[int, int, float, str, dict[str, Any]] | None = None  # pid, seq, sent, cmd, fields
         self._told: int | None = None  # pid of the player that has been given the state
 
+    def replace(self, schedule: Schedule) -> None:
+        """An edited schedule: the next step applies it (telling the player if open/closed changes)."""
+        self.schedule = schedule
+        self.next_change = schedule.next_change(self.wall_utc())
+
     def wall_utc(self) -> datetime:
         """The wall clock in UTC; a naive clock reads as the schedule's local time, else the machine's."""
         wall = self.clock()

@@ -25,7 +25,6 @@ Opening hours: each step hands the wall clock's verdict to :class:`installation.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from installation.kiosk import logfile, systemd
 from installation.kiosk.control import ENV as CONTROL_ENV
 from installation.kiosk.display import DisplayPower
+from installation.kiosk.filewatch import FileWatch
 from installation.kiosk.heartbeat import ENV as HEARTBEAT_ENV
 from installation.kiosk.heartbeat import PARENT_ENV
 from installation.kiosk.last_good import LastGood
@@ -89,6 +89,7 @@ class KioskConfig:
     pipe_output: bool = False  # copy the player's stdout/stderr into our log (--log) rather than share stderr
     daily_restart: dtime | None = None  # wall-clock time of a planned player restart each day (a quiet hour)
     schedule: Schedule | None = None  # opening hours; None: always open
+    schedule_path: Path | None = None  # the schedule's file, watched for edits like the show
 
 
 @dataclass
@@ -144,7 +145,9 @@ class Supervisor:
         self.last_reload: dict[str, Any] | None = None
         self._reload_seqs: set[int] = set()
         self._next_watch = 0.0
-        self._show_key, self._show_hash = self._fingerprint()
+        self.show_watch = FileWatch(config.show)
+        self.schedule_watch = FileWatch(config.schedule_path) if config.schedule_path is not None else None
+        self.cue_ids: list[str] | None = None  # of the last good show, to check a schedule edit against
         errors = self._check_and_keep()
         if errors and self.last_good.exists():
             for issue in errors[:5]:
@@ -185,11 +188,12 @@ class Supervisor:
             before = show.read_bytes()
             report = check_show(show)
             errors = [str(e) for e in report.errors] if not report.ok or report.show is None else []
-            if not errors and self.config.schedule is not None and report.show is not None:
+            if not errors and self.hours.schedule is not None and report.show is not None:
                 # the schedule's outside/opening cues must survive an edit, or closing time shows the wrong cue
-                errors = self.config.schedule.check_cues([c.id for c in report.show.cues], f"the edited {show}")
+                errors = self.hours.schedule.check_cues([c.id for c in report.show.cues], f"the edited {show}")
             if not errors and show.read_bytes() == before:  # unchanged while checked: these bytes are good
                 self.last_good.keep(before)
+                self.cue_ids = [c.id for c in report.show.cues]
         except OSError as exc:  # vanished or unreadable (check_show reports that too, but read_bytes raises)
             errors = [f"{show}:1: cannot read: {exc.strerror or exc}"]
         except Exception as exc:  # noqa: BLE001 - a checker bug must not stop the kiosk
@@ -379,7 +383,7 @@ class Supervisor:
         if cmd == "reload":  # an operator's reload: check the file here, and the player reads the good copy
             errors = self._check_and_keep()
             with self.lock:
-                self._show_key, self._show_hash = self._fingerprint()  # the watcher need not reload it again
+                self.show_watch.seen()  # the watcher need not reload it again
             if errors:
                 return {"ok": False, "error": "; ".join(errors[:5])}
             fields.update(self._reload_fields())
@@ -400,29 +404,14 @@ class Supervisor:
 
     # ---- hot reload ---------------------------------------------------------------------------------
 
-    def _fingerprint(self) -> tuple[tuple[int, int] | None, str | None]:
-        try:
-            st = self.config.show.stat()
-            return (st.st_mtime_ns, st.st_size), hashlib.sha256(self.config.show.read_bytes()).hexdigest()
-        except OSError:
-            return None, None
-
     def _watch(self, now: float) -> None:
         if now < self._next_watch:
             return
         self._next_watch = now + self.config.watch_interval
-        try:
-            st = self.config.show.stat()
-            key: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            key = None
-        if key == self._show_key:
+        if self.schedule_watch is not None and self.schedule_watch.changed():
+            self._reload_schedule(now)
+        if not self.show_watch.changed():
             return
-        key, digest = self._fingerprint()
-        self._show_key = key
-        if digest is None or digest == self._show_hash:
-            return
-        self._show_hash = digest
         errors = self._check_and_keep()
         if errors:
             for issue in errors[:5]:
@@ -430,6 +419,23 @@ class Supervisor:
             return
         log.info("kiosk: %s changed and is valid; reloading", self.config.show)
         self.send("reload", **self._reload_fields())
+
+    def _reload_schedule(self, now: float) -> None:
+        """The schedule file changed: a valid version (whose cues the show has) applies at once; an invalid
+        one is rejected like a show edit, and the hours in force stay."""
+        from installation.kiosk.schedule import check_schedule
+
+        path = self.schedule_watch.path
+        report = check_schedule(path)
+        errors = [str(e) for e in report.errors]
+        if not errors and report.schedule is not None and self.cue_ids is not None:
+            errors = report.schedule.check_cues(self.cue_ids, f"the show {self.config.show}")
+        if errors or report.schedule is None:
+            for issue in errors[:5] or ["invalid schedule"]:
+                self._error(now, f"schedule edit rejected, the hours in force stay: {issue}")
+            return
+        self.hours.replace(report.schedule)
+        log.info("kiosk: %s changed; opening hours now %s", path, report.schedule.describe())
 
     def _reload_fields(self) -> dict[str, str]:
         """Where the player reads the new version: the fresh copy, or the file itself when it could not be kept."""
@@ -442,7 +448,7 @@ class Supervisor:
         at = self.config.daily_restart
         if at is None:
             return None
-        tz = self.config.schedule.tz if self.config.schedule is not None else wall.astimezone().tzinfo
+        tz = self.hours.schedule.tz if self.hours.schedule is not None else wall.astimezone().tzinfo
         local = wall.astimezone(tz)
         when = datetime.combine(local.date(), at, tzinfo=tz)
         if when <= local:
