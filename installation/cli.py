@@ -528,6 +528,19 @@ def run_check_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _absolute_paths(argv: list[str], options: tuple[str, ...]) -> list[str]:
+    """The unit runs in the repository folder: relative paths given to ``options`` must keep their meaning."""
+    out = []
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if eq and name in options:
+            arg = f"{name}={Path(value).resolve()}"
+        elif i and argv[i - 1] in options:
+            arg = str(Path(arg).resolve())
+        out.append(arg)
+    return out
+
+
 def run_kiosk(args: argparse.Namespace) -> int:
     """``installation kiosk``: the supervisor (see installation/kiosk/supervisor.py); bad options exit 2."""
     from installation.kiosk import http, systemd
@@ -573,10 +586,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         extra = [a for a in sys.argv[sys.argv.index("kiosk") + 1:] if a != "--print-systemd-unit"] \
             if "kiosk" in sys.argv else []
         extra = [a for a in extra if a != args.show]
-        # the unit runs in the repository folder: a relative schedule path must not change meaning
-        extra = [str(Path(a).resolve()) if i and extra[i - 1] == "--schedule" else
-                 f"--schedule={Path(a[11:]).resolve()}" if a.startswith("--schedule=") else a
-                 for i, a in enumerate(extra)]
+        extra = _absolute_paths(extra, ("--schedule", "--log", "--state-dir"))
         print(systemd.unit_text(str(show_path) if args.show else None, extra), end="")
         return 0
     from installation.kiosk.last_good import LastGood, default_state_dir

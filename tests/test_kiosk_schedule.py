@@ -216,8 +216,10 @@ def test_cli_check_schedule(tmp_path: Path) -> None:
     path.write_text(HOURS.replace("outside: blackout", "outside: {cue: b}"))
     r = _cli("kiosk", str(show), "--check-schedule", str(path))
     assert r.returncode == 2 and r.stderr == f"{path}:11 outside.cue: no cue 'b' in the show {show}\n", r.stderr
-    r = _cli("kiosk", "--print-systemd-unit", str(show), "--schedule", path.name)
-    assert r.returncode == 0 and f"--schedule {REPO / path.name}" in r.stdout  # absolute: the unit runs elsewhere
+    r = _cli("kiosk", "--print-systemd-unit", str(show), "--schedule", path.name, "--log=logs/k.log",
+             "--state-dir", "st")
+    assert r.returncode == 0, r  # relative paths become absolute: the unit runs in another folder
+    assert f"--schedule {REPO / path.name} --log={REPO / 'logs/k.log'} --state-dir {REPO / 'st'}" in r.stdout
 
 
 FAKE_XSET = """#!/bin/sh
