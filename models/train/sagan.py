@@ -46,20 +46,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 class RealImages:
-    """The training split held in memory as uint8, sampled with horizontal flips."""
+    """The training split held as uint8 on the training device (6k paintings at 64 px are 77 MB), sampled
+    with horizontal flips there: no host-to-device copy per step, which starved a GPU at ~8 steps/s."""
 
     def __init__(self, bundle: Bundle, device: torch.device):
         images, labels = bundle.stack("train")
-        self.images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()  # N, 3, H, W uint8
-        self.labels = torch.from_numpy(labels)
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous().to(device)  # N, 3, H, W uint8
+        self.labels = torch.from_numpy(labels).to(device)
         self.device = device
 
     def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = torch.randint(0, len(self.labels), (n,))
+        idx = torch.randint(0, len(self.labels), (n,), device=self.device)
         x = self.images[idx].float().div_(255)
-        flip = torch.rand(n) < 0.5
-        x[flip] = x[flip].flip(3)
-        return x.to(self.device), self.labels[idx].to(self.device)
+        flip = (torch.rand(n, device=self.device) < 0.5)[:, None, None, None]
+        return torch.where(flip, x.flip(3), x), self.labels[idx]
 
 
 @torch.no_grad()
@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         update_ema(ema, G, 0.0 if step < args.ema_start else args.ema_decay)
         step += 1
         bar.update(1)
-        bar.set_postfix(d=f"{loss_d.item():.3f}", g=f"{loss_g.item():.3f}")
+        if step % 50 == 0:  # .item() waits for the GPU: not every step
+            bar.set_postfix(d=f"{loss_d.item():.3f}", g=f"{loss_g.item():.3f}")
         if step % args.every == 0 or clock.done(step):
             save()
             grid = sample_grid(ema, fixed_z, k)
