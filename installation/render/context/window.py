@@ -7,6 +7,7 @@ process crash on Mesa.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import moderngl
@@ -31,6 +32,15 @@ def list_screens() -> list[dict[str, int]]:
 
     screens = _pyglet_display(pyglet).get_screens()
     return [{"index": i, "x": s.x, "y": s.y, "width": s.width, "height": s.height} for i, s in enumerate(screens)]
+
+
+def _refresh_rate(screen: Any) -> float:
+    """The screen's refresh rate in Hz where the window system says (60 where it does not)."""
+    try:
+        rate = float(getattr(screen.get_mode(), "rate", 0) or 0)
+    except Exception:  # noqa: BLE001 - not every platform or X server reports modes
+        rate = 0.0
+    return rate if 20.0 <= rate <= 500.0 else 60.0
 
 
 class WindowContext(RenderContext):
@@ -69,6 +79,11 @@ class WindowContext(RenderContext):
             self.window = pyglet.window.Window(**kwargs)
         except Exception as exc:
             raise ContextUnavailable(f"cannot open a window: {exc}") from exc
+        # vsync asked for: also pace in software a little above the refresh rate, so that a driver or an X
+        # server that ignores the swap interval (Xvfb, some compositors) cannot spin at hundreds of frames a
+        # second for weeks; with vsync working the flip already waits longer and this never sleeps
+        self._interval = 1.0 / (_refresh_rate(target) * 1.05) if vsync else 0.0
+        self._next_present = 0.0
         if fullscreen if hide_cursor is None else hide_cursor:  # None: hidden in fullscreen, shown in a window
             self.window.set_mouse_visible(False)
         self.window.switch_to()
@@ -156,6 +171,12 @@ class WindowContext(RenderContext):
 
     def end_frame(self) -> None:
         self.window.flip()
+        if self._interval:
+            now = time.perf_counter()
+            if now < self._next_present:
+                time.sleep(self._next_present - now)
+                now = self._next_present
+            self._next_present = now + self._interval
 
     def close(self) -> None:
         if getattr(self, "window", None) is None:
