@@ -113,6 +113,32 @@ def report_displays() -> None:
         print(f"  screen {s['index']}: {s['width']}x{s['height']} at ({s['x']}, {s['y']}); modes: {shown}")
 
 
+def report_kiosk() -> None:
+    """What `installation kiosk` relies on around the show: its state folder, display power, OSC."""
+    import tempfile
+    from importlib import metadata
+
+    from installation.kiosk.display import DisplayPower
+    from installation.kiosk.last_good import default_state_dir
+    from installation.render import display_available
+
+    state = default_state_dir()
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=state):
+            pass
+        writable = "writable"
+    except OSError as exc:
+        writable = f"NOT writable ({exc.strerror or exc}): restarts cannot fall back to the last good show"
+    print(f"kiosk        state folder {state} ({writable})")
+    print(f"             display power: {DisplayPower(headless=not display_available()).why}")
+    try:
+        osc = f"python-osc {metadata.version('python-osc')}"
+    except metadata.PackageNotFoundError:
+        osc = "python-osc missing (pip install python-osc): no --osc"
+    print(f"             control: HTTP (stdlib), OSC: {osc}")
+
+
 def run_doctor(models: str | None = None) -> int:
     import onnxruntime as ort
 
@@ -124,6 +150,7 @@ def run_doctor(models: str | None = None) -> int:
     print(f"cameras      {'; '.join(cameras) if cameras else 'none'}"
           + (f" ({len(video_nodes)} /dev/video node(s))" if video_nodes and not cameras else ""))
     print(f"onnxruntime  {ort.__version__}, providers: {', '.join(ort.get_available_providers())}")
+    report_kiosk()
     folder = Path(models) if models else PACK_DIR
     print(f"model pack   {folder}")
     failures = 0

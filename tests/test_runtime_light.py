@@ -53,3 +53,17 @@ def test_doctor_reports_a_missing_pack(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "FAIL generator" in proc.stdout and "model file not found" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_doctor_reports_what_the_kiosk_relies_on(tmp_path: Path) -> None:
+    import os
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    for state, said in ((tmp_path / "state", "(writable)"), (blocked / "state", "NOT writable")):
+        env = {**os.environ, "INSTALLATION_STATE": str(state)}
+        proc = subprocess.run([sys.executable, "-m", "installation.cli", "doctor"], capture_output=True, text=True,
+                              cwd=REPO, env=env)
+        kiosk = next(line for line in proc.stdout.splitlines() if line.startswith("kiosk"))
+        assert str(state) in kiosk and said in kiosk, proc.stdout
+        assert "OSC: python-osc" in proc.stdout and "Traceback" not in proc.stderr
