@@ -230,3 +230,35 @@ def test_osc_bad_options_exit_2_with_one_line(tmp_path: Path, capsys) -> None:  
                                "--osc", str(port)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [f"error: --osc {port}: Address already in use"], proc.stderr
+
+
+def _threads(pid: int) -> int:
+    return int(next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                    if line.startswith("Threads:")))
+
+
+@needs_egl
+def test_a_command_flood_at_a_stalled_player_cannot_grow_threads_without_end(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    show = tmp_path / "osc.yaml"
+    show.write_text(SHOW)
+    # a long stall limit: the stopped player stays, so every command waits out the 3 s control timeout
+    with kiosk(tmp_path, show, "--osc", "127.0.0.1:0", "--stall-seconds", "60") as k:
+        peer = Peer(_osc_port(k))
+        pid = k.wait("first frames", lambda st: st["healthy"] and st["player_frames"] > 3)["player_pid"]
+        before = _threads(k.proc.pid)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            for _ in range(200):
+                peer.send("/installation/next")
+            time.sleep(1.0)
+            during = _threads(k.proc.pid)
+            assert during <= before + 16 + 2, (before, during)  # 16 handlers at most, not 200
+            assert k.get("/health")[0] == 503  # the supervisor itself still answers
+        finally:
+            os.kill(pid, signal.SIGCONT)
+            peer.close()
+        k.wait("the player back", lambda st: st["healthy"])
+    assert "request(s) dropped" in (tmp_path / "kiosk.log").read_text()

@@ -141,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(code, json.dumps(status, indent=1) + "\n", "application/json")
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(remote.BoundedThreads, ThreadingHTTPServer):
     daemon_threads = True
     supervisor: Any
     token: str | None

@@ -67,7 +67,7 @@ class _Throttle:
             return count
 
 
-class _Server(ThreadingOSCUDPServer):
+class _Server(remote.BoundedThreads, ThreadingOSCUDPServer):
     daemon_threads = True  # a command waits up to control_timeout for the player; never block shutdown on it
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

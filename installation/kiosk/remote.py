@@ -11,12 +11,47 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
+import threading
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 # what an operator may send; ``screenshot`` and the reload the file watcher sends stay internal
 COMMANDS = ("go", "next", "previous", "cue", "pause", "resume", "blackout", "unblackout", "reload")
 NO_PLAYER = "no player to control (restarting or safe mode), or no answer in time"
+
+
+class BoundedThreads:
+    """A socketserver mix-in, listed before ``ThreadingMixIn``: at most ``max_threads`` requests are handled
+    at once and the rest are dropped (a TCP connection closed, a datagram ignored), so a flood cannot make
+    threads without end; each may wait up to the control timeout for a stalled player."""
+
+    max_threads = 16
+    _slots: threading.BoundedSemaphore | None = None
+    dropped = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self._slots is None:  # only serve_forever's thread calls this: no race
+            self._slots = threading.BoundedSemaphore(self.max_threads)
+        if not self._slots.acquire(blocking=False):
+            self.dropped += 1
+            if self.dropped in (1, 10) or self.dropped % 1000 == 0:  # a few lines, never a flood of them
+                log.warning("kiosk: %d request(s) dropped: %d already being handled", self.dropped, self.max_threads)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)  # type: ignore[misc]
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)  # type: ignore[misc]
+        finally:
+            self._slots.release()
 
 
 def parse_bind(text: str, option: str = "--http") -> tuple[str, int]:
