@@ -246,3 +246,28 @@ def test_a_supervised_player_without_a_window_exits_instead_of_rendering_a_video
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "needs a window" in r.stderr and "Traceback" not in r.stderr, r
     assert not (tmp_path / "renders").exists()
+
+
+@needs_egl
+def test_the_holding_screen_is_a_minimal_renderer_with_a_heartbeat() -> None:
+    # safe mode's renderer must not share the code that may be what keeps failing
+    code = ("import sys, installation.kiosk.holding, installation.render.context.headless; "
+            "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('installation.')}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    loaded = set(json.loads(out.stdout.replace("'", '"')))
+    assert not loaded & {"show", "scenes", "inference", "player", "emotion", "ordering", "capture"}, loaded
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(10)
+        env = {**os.environ, "INSTALLATION_HEARTBEAT": f"127.0.0.1:{sock.getsockname()[1]}"}
+        proc = subprocess.Popen([sys.executable, "-m", "installation.kiosk.holding", "--headless", "--size", "32x18",
+                                 "--fps", "30"], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            beats = [json.loads(sock.recv(4096)) for _ in range(10)]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(10) == 0, proc.stderr.read()  # SIGTERM: a clean exit
+    assert [b["frames"] for b in beats] == list(range(1, 11))
+    assert {b["cue"] for b in beats} == {"safe"} and {b["pid"] for b in beats} == {proc.pid}
+    assert "Traceback" not in proc.stderr.read()

@@ -57,16 +57,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SAFE_COLOUR = "#0b0d12"
-
-
-def safe_show_text(size: tuple[int, int] | None) -> str:
-    display = f"display: {{size: {size[0]}x{size[1]}, background: [0, 0, 0]}}\n" if size else ""
-    return (f"version: 1\nname: safe mode\n{display}cues:\n"
-            f"  - {{id: safe, scene: {{type: solid, colour: \"{SAFE_COLOUR}\"}}, duration: 3600, "
-            f"transition: {{type: crossfade, seconds: 2}}, follow: loop}}\n")
-
-
 @dataclass
 class KioskConfig:
     show: Path
@@ -130,8 +120,6 @@ class Supervisor:
         self.errors: deque[dict[str, Any]] = deque(maxlen=20)
         self.stop_requested = False
         self._tmp = tempfile.TemporaryDirectory(prefix="installation-kiosk-")
-        self.safe_show = Path(self._tmp.name) / "safe.yaml"
-        self.safe_show.write_text(safe_show_text(config.size))
         self.last_good = LastGood(config.show, config.state_dir or Path(self._tmp.name))
         self._check_lock = threading.Lock()
         self.planned_restarts = 0
@@ -157,18 +145,18 @@ class Supervisor:
     # ---- children ------------------------------------------------------------------------------------
 
     def _command(self, safe: bool) -> list[str]:
-        cmd = [sys.executable, "-m", "installation.cli", "run", *self._show_args(safe)]
+        # safe mode: the holding screen, a minimal renderer of its own that shares no code with shows
+        program = ["installation.kiosk.holding"] if safe else ["installation.cli", "run", *self._show_args()]
+        cmd = [sys.executable, "-m", *program]
         if self.config.size:
             cmd += ["--size", f"{self.config.size[0]}x{self.config.size[1]}"]
         if self.config.headless:
             cmd += ["--headless", "--fps", repr(self.config.fps)]
         return cmd + self.config.player_args
 
-    def _show_args(self, safe: bool) -> list[str]:
-        """The show a new player plays: the holding show, else the last good copy (the newest valid version,
-        or an older one while the file on disk is invalid), else the file itself."""
-        if safe:
-            return [str(self.safe_show)]
+    def _show_args(self) -> list[str]:
+        """The show a new player plays: the last good copy (the newest valid version, or an older one while
+        the file on disk is invalid), else the file itself."""
         kept = self.last_good
         if kept.exists() and (kept.fresh or not self.show_valid):
             return [str(kept.path), "--base-dir", str(kept.base_dir)]
@@ -439,7 +427,7 @@ class Supervisor:
 
     def _reload_fields(self) -> dict[str, str]:
         """Where the player reads the new version: the fresh copy, or the file itself when it could not be kept."""
-        args = self._show_args(False)
+        args = self._show_args()
         return {"path": args[0], "base_dir": args[2] if len(args) > 2 else str(self.config.show.absolute().parent)}
 
     # ---- the daily restart --------------------------------------------------------------------------
