@@ -11,6 +11,7 @@
 - :mod:`installation.kiosk.display`: display power (``xset``), best effort.
 - :mod:`installation.kiosk.opening`: applies the schedule to the running player (blackout or a cue, resends).
 - :mod:`installation.kiosk.last_good`: the last valid version of the show, which every player starts from.
+- :mod:`installation.kiosk.holding`: safe mode's holding screen, a minimal renderer with a heartbeat.
 - :mod:`installation.kiosk.logfile`: the size-capped ``--log`` file and the player's piped output.
 
 Nothing here imports GL or torch at module level: the supervisor stays small and never renders.
