@@ -9,7 +9,6 @@ Images are in [0, 1], shape (N, C, H, W).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 
 def colour(x: torch.Tensor) -> torch.Tensor:
@@ -26,12 +25,15 @@ def translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     dy = torch.randint(-sh, sh + 1, (n,), device=x.device)
     dx = torch.randint(-sw, sw + 1, (n,), device=x.device)
-    # integer shifts with zero fill, as one gather so gradients flow to the kept pixels
-    ys = (torch.arange(h, device=x.device)[None, :] - dy[:, None]).clamp(-1, h)  # N, H
-    xs = (torch.arange(w, device=x.device)[None, :] - dx[:, None]).clamp(-1, w)
-    padded = F.pad(x, (1, 1, 1, 1))
-    rows = padded.gather(2, (ys + 1)[:, None, :, None].expand(-1, x.shape[1], -1, w + 2))
-    return rows.gather(3, (xs + 1)[:, None, None, :].expand(-1, x.shape[1], h, -1))
+    # integer shifts that repeat the edge pixels, as one gather so gradients flow to the kept pixels.
+    # A black fill would look like the letterbox bars the data was cropped of, and teach G to paint them.
+    ys = (torch.arange(h, device=x.device)[None, :] - dy[:, None]).clamp(0, h - 1)  # N, H
+    xs = (torch.arange(w, device=x.device)[None, :] - dx[:, None]).clamp(0, w - 1)
+    rows = x.gather(2, ys[:, None, :, None].expand(-1, x.shape[1], -1, w))
+    return rows.gather(3, xs[:, None, None, :].expand(-1, x.shape[1], h, -1))
+
+
+CUTOUT_FILL = 0.5
 
 
 def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
@@ -42,7 +44,7 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     gy = torch.arange(h, device=x.device)[None, :, None]
     gx = torch.arange(w, device=x.device)[None, None, :]
     inside = ((gy - cy).abs() <= ch // 2) & ((gx - cx).abs() <= cw // 2)
-    return x * (~inside)[:, None].to(x.dtype)
+    return torch.where(inside[:, None], CUTOUT_FILL, x)  # mid grey, not black: see translation()
 
 
 POLICIES = {"colour": colour, "translation": translation, "cutout": cutout}

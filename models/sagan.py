@@ -222,3 +222,36 @@ def normalise_mixture(weights: torch.Tensor) -> torch.Tensor:
     """Clamp to non-negative and scale each row to sum to 1 (a valid style mixture)."""
     weights = weights.clamp(min=0)
     return weights / weights.sum(dim=1, keepdim=True).clamp(min=1e-8)
+
+
+@torch.no_grad()
+def measure_standing_stats(generator: Generator, batches: int = 16, batch_size: int = 64, seed: int = 0) -> None:
+    """Set every batch norm's running statistics to their average over fresh samples of *these* weights
+    (BigGAN's "standing statistics"), then leave the generator in eval mode.
+
+    An EMA generator's weights are an average that never ran forward in training, so the running
+    statistics it carries belong to other weights: sampled as they are, about a tenth of the pixels blow
+    out. Call this before every sample grid, validation and export. Styles are drawn as one-hot vectors and
+    random two-style mixtures, as the runtime asks for both.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over all batches below
+    device = next(generator.parameters()).device
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    k = generator.config.num_classes
+    generator.train()
+    for _ in range(batches):
+        z = torch.randn(batch_size, generator.config.latent_dim, generator=g).to(device)
+        labels = torch.randint(0, k, (batch_size,), generator=g)
+        style = F.one_hot(labels, k).float()
+        mixed = torch.rand(batch_size, generator=g) < 0.25
+        other = F.one_hot(torch.randint(0, k, (batch_size,), generator=g), k).float()
+        w = torch.rand(batch_size, 1, generator=g)
+        style = torch.where(mixed[:, None], w * style + (1 - w) * other, style).to(device)
+        generator(z, style)
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    generator.eval()

@@ -85,6 +85,23 @@ class ResidualGroup(nn.Module):
         return x + self.body(x)
 
 
+def init_bilinear(deconv: nn.ConvTranspose2d) -> None:
+    """Start a kernel-4 / stride-2 / padding-1 deconvolution as per-channel bilinear upsampling.
+
+    A random transposed convolution paints a checkerboard: the four output phases each see their own
+    slice of the kernel. Started as bilinear interpolation (the separable kernel 1/4, 3/4, 3/4, 1/4 on the
+    diagonal, zero across channels), every phase starts equal and any pattern has to be learned.
+    """
+    c_in, c_out, k, _ = deconv.weight.shape
+    if k != 4 or deconv.stride != (2, 2) or c_in != c_out:
+        raise ValueError("init_bilinear expects a square kernel-4, stride-2 deconvolution")
+    taps = torch.tensor([0.25, 0.75, 0.75, 0.25])
+    with torch.no_grad():
+        deconv.weight.zero_()
+        deconv.weight[torch.arange(c_in), torch.arange(c_in)] = taps[:, None] * taps[None, :]
+        deconv.bias.zero_()
+
+
 class SASRNet(nn.Module):
     """Maps an RGB image in [0, 1] of any size (N, 3, H, W) to (N, 3, scale*H, scale*W) in [0, 1]."""
 
@@ -101,6 +118,9 @@ class SASRNet(nn.Module):
             # the stride spreads every input pixel evenly (less checkerboard than kernel 3).
             stages += [nn.ConvTranspose2d(c, c, 4, stride=2, padding=1), nn.ReLU(inplace=True)]
         self.upsample = nn.Sequential(*stages)
+        for stage in self.upsample:
+            if isinstance(stage, nn.ConvTranspose2d):
+                init_bilinear(stage)
         self.tail = _conv3(c, 3)
         # A zero tail makes the untrained network exactly the bicubic skip: training starts from the
         # baseline instead of from noise, which matters on a CPU budget of a few thousand steps.

@@ -46,3 +46,18 @@ def test_cli_reports_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_missing_bundle_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such bundle"):
         Bundle.load(tmp_path / "missing.npz")
+
+
+def test_letterbox_bars_are_cut_and_dark_paintings_kept() -> None:
+    from models.data import crop_letterbox, letterbox_box
+
+    rng = np.random.default_rng(0)
+    painting = rng.integers(20, 90, (120, 200, 3), dtype=np.uint8)  # dark, like a baroque canvas
+    framed = np.zeros((224, 224, 3), np.uint8)
+    framed[52:172, 12:212] = painting
+    top, bottom, left, right = letterbox_box(framed)
+    # the bars go, plus at most one line of the painting's edge (where JPEG blends it with the bar)
+    assert 52 <= top <= 53 and 171 <= bottom <= 172 and 12 <= left <= 13 and 211 <= right <= 212
+    assert crop_letterbox(painting).shape == painting.shape  # no bars: nothing cut
+    black = np.zeros((64, 64, 3), np.uint8)
+    assert crop_letterbox(black).shape == black.shape  # an all-dark image is kept whole

@@ -246,3 +246,14 @@ def test_shipped_x4_beats_bicubic_on_astronaut() -> None:
     hr = modcrop(hr, 4)
     gain = psnr_y(sr, hr, 4) - psnr_y(bicubic, hr, 4)
     assert gain > 0
+
+
+def test_untrained_deconvolution_is_bilinear_and_has_no_checkerboard() -> None:
+    model = create_model("sasr_x4")
+    x = torch.rand(1, model.upsample[0].in_channels, 8, 8)
+    y = model.upsample[0](x)
+    ref = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    assert torch.allclose(y[..., 1:-1, 1:-1], ref[..., 1:-1, 1:-1], atol=1e-6)
+    # a flat input stays flat inside: the four output phases of a stride-2 deconvolution agree
+    flat = model.upsample[0](torch.ones(1, x.shape[1], 8, 8))[..., 2:-2, 2:-2]
+    assert float(flat.max() - flat.min()) < 1e-6

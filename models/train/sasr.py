@@ -61,7 +61,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--checkpoint", type=Path, default=None, help="for --eval-only (default OUT/last.ckpt)")
     p.add_argument("--build-from", type=Path, default=None,
                    help="shared data root (with sr/T91 and paintings/); builds --data first if it is missing")
-    p.add_argument("--paintings-per-style", type=int, default=40)
+    p.add_argument("--paintings-per-style", type=int, default=150)
     args = p.parse_args(argv)
     args.batch_size = args.batch_size or 16
     args.steps = args.steps or 3000
@@ -89,7 +89,7 @@ def build_sr_bundle(root: Path, out: Path, paintings_per_style: int) -> dict:
         for style in sorted(d for d in paintings.iterdir() if d.is_dir()):
             for path in sorted(style.glob("*.jpg"))[:paintings_per_style]:
                 (flat / f"{style.name}__{path.name}").symlink_to(path.resolve())
-        return build_bundle(src, out, size=None, fmt=".png")
+        return build_bundle(src, out, size=None, fmt=".png", crop_bars=True)
 
 
 class PairSampler:
