@@ -11,8 +11,10 @@ from torch import nn
 from exporters.onnx_export import ExportReport, export_onnx, parse_meta, provenance
 from exporters.onnx_export import add_checkpoint_arguments as add_arguments  # noqa: F401
 from models.checkpoint import file_sha256, load_model
+from models.sagan import measure_standing_stats
 
-TRAINING_DATA = "WikiArt paintings, 7 styles x 1000 (224 px, resized), 90% train split; see MODEL_CARD.md"
+TRAINING_DATA = ("WikiArt paintings, 7 styles x 1000 (224 px, letterbox bars cut, centre square, resized), "
+                 "90% train split; see MODEL_CARD.md")
 LICENSE = "weights: project's own (MIT); trained on WikiArt images (CC BY-NC-SA 4.0, non-commercial research)"
 
 
@@ -30,6 +32,9 @@ def random_inputs(meta: dict[str, str], n: int) -> tuple[torch.Tensor, ...]:
 
 def run(args: argparse.Namespace) -> ExportReport:
     model, payload = load_model(args.checkpoint, use_ema=True)
+    # The EMA weights' own batch-norm statistics (a checkpoint from models.train carries them already;
+    # measuring again makes any checkpoint safe to export).
+    measure_standing_stats(model.generator)
     cfg = model.config
     meta = {
         "classes": json.dumps(list(cfg.classes)),

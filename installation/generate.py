@@ -1,8 +1,14 @@
 """``installation generate``: synthesize a collection with the generator and upscaler (ONNX Runtime only).
 
-Painting ``i`` of a collection is fully determined by the manifest: its latent code is drawn from
-``seed + i`` and its style mixture is recorded by name, so any painting can be regenerated bit for bit
+Painting ``i`` of a collection is fully determined by the manifest: its latent code is drawn from its
+``latent_seed`` and its style mixture is recorded by name, so any painting can be regenerated bit for bit
 with the same model files (whose sha256 the manifest also records).
+
+With ``candidates > 1`` and an encoder, each painting is the best of several latent codes: the one the
+encoder rates most in the asked-for mixture (probabilities weighted by the mixture), skipping any whose
+embedding is a near duplicate of a painting already kept. Candidate ``j`` of painting ``i`` draws its code
+from ``seed + j * count + i``, so ``candidates=1`` is the plain collection; the manifest records each
+kept painting's score and its rank among its candidates.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.files import atomic_write_bytes, atomic_write_text
 from installation.hashing import file_sha256
+from installation.inference.encoder import PaintingEncoder
 from installation.inference.generator import Generator, Upscaler, to_uint8
 
 log = logging.getLogger(__name__)
@@ -23,11 +31,17 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 
 
+# Two paintings whose encoder embeddings are closer than this (cosine) read as the same picture.
+NEAR_DUPLICATE_COSINE = 0.97
+
+
 @dataclass
 class Painting:
     file: str
     latent_seed: int
     style: dict[str, float]
+    score: float | None = None  # the encoder's rating of the asked-for mixture, when selected
+    candidates: int = 1
 
 
 def plan(count: int, seed: int, styles: list[str], mix: float) -> list[Painting]:
@@ -55,16 +69,23 @@ def generate_collection(
     styles: list[str] | None = None,
     mix: float = 0.3,
     upscaler: Upscaler | None = None,
+    encoder: PaintingEncoder | None = None,
+    candidates: int = 1,
     batch: int = 8,
     progress: bool = True,
 ) -> dict:
     """Write ``count`` PNGs and ``manifest.json`` into ``out``; return the manifest."""
+    if candidates > 1 and encoder is None:
+        raise ValueError("choosing among candidates needs an encoder")
     styles = styles or generator.classes
     unknown = sorted(set(styles) - set(generator.classes))
     if unknown:
         raise ValueError(f"unknown style(s) {', '.join(unknown)}; the generator knows {', '.join(generator.classes)}")
     out.mkdir(parents=True, exist_ok=True)
     paintings = plan(count, seed, styles, mix)
+    if candidates > 1 and encoder is not None:
+        paintings = select(generator, encoder, paintings, seed=seed, candidates=candidates, batch=batch,
+                           progress=progress)
     from tqdm import tqdm
 
     bar = tqdm(total=count, disable=not progress, desc="generate", unit="img")
@@ -77,8 +98,11 @@ def generate_collection(
             images = upscaler.upscale(images)
         for p, img in zip(chunk, to_uint8(images)):
             path = out / p.file
-            if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9]):
-                raise OSError(f"{path}: could not write (disk full or read-only?)")
+            ok, data = cv2.imencode(".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+            if not ok:
+                raise ValueError(f"{path}: the painting could not be encoded as PNG")
+            # through a temporary file: a full disk says so and leaves no half-written painting in the folder
+            atomic_write_bytes(path, data.tobytes())
         bar.update(len(chunk))
     bar.close()
     manifest = {
@@ -91,9 +115,44 @@ def generate_collection(
             **({"upscaler": {"file": upscaler.path.name, "sha256": file_sha256(upscaler.path)}} if upscaler else {}),
         },
         "latent": "numpy default_rng(latent_seed).standard_normal(latent_dim), float32",
+        **({"selection": {"candidates": candidates, "encoder": {"file": encoder.path.name,
+                                                               "sha256": file_sha256(encoder.path)},
+                          "score": "encoder probabilities . asked-for mixture, at the generator's resolution",
+                          "near_duplicate_cosine": NEAR_DUPLICATE_COSINE}}
+           if candidates > 1 and encoder is not None else {}),
         "paintings": [p.__dict__ for p in paintings],
     }
-    tmp = out / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    tmp.replace(out / MANIFEST)
+    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1))
     return manifest
+
+
+def select(generator: Generator, encoder: PaintingEncoder, paintings: list[Painting], *, seed: int,
+           candidates: int, batch: int = 8, progress: bool = True) -> list[Painting]:
+    """Each painting's latent seed chosen among ``candidates`` (see the module docstring)."""
+    from tqdm import tqdm
+
+    count = len(paintings)
+    kept: list[np.ndarray] = []  # unit embeddings of the paintings chosen so far
+    out = []
+    bar = tqdm(total=count, disable=not progress, desc="select", unit="img")
+    for i, p in enumerate(paintings):
+        seeds = [seed + j * count + i for j in range(candidates)]
+        z = np.concatenate([generator.latents(1, s) for s in seeds])
+        mix = generator.mixture(p.style)
+        images = np.concatenate([generator.generate(z[k : k + batch], np.repeat(mix[None], len(z[k : k + batch]), 0))
+                                 for k in range(0, len(z), batch)])
+        enc = encoder.encode(list(to_uint8(images)))
+        weights = np.array([p.style.get(c, 0.0) for c in enc.classes], dtype=np.float32)
+        scores = enc.probs @ weights
+        unit = enc.embedding / np.maximum(np.linalg.norm(enc.embedding, axis=1, keepdims=True), 1e-8)
+        order = np.argsort(-scores)
+        best = int(order[0])
+        for k in order:  # the best-rated candidate that is no near duplicate of a kept painting
+            if not kept or float(np.max(np.stack(kept) @ unit[k])) < NEAR_DUPLICATE_COSINE:
+                best = int(k)
+                break
+        kept.append(unit[best])
+        out.append(Painting(p.file, seeds[best], p.style, round(float(scores[best]), 4), candidates))
+        bar.update(1)
+    bar.close()
+    return out

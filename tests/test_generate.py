@@ -71,3 +71,25 @@ def test_cli_user_errors_are_one_line(pack: Path, tmp_path: Path) -> None:
         proc = run("--out", str(tmp_path / "d"), *[x for kv in base.items() for x in kv])
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith("error: ") and message in proc.stderr
+
+
+def test_candidates_keep_the_best_rated_painting(pack: Path, tmp_path: Path) -> None:
+    from installation.inference.encoder import PaintingEncoder
+
+    torch.manual_seed(1)
+    enc_ckpt = save_checkpoint(tmp_path / "e.ckpt", create_model("painting_encoder", classes=("ink", "oil", "pastel"),
+                                                                  widths=(4, 8), embedding_dim=8))
+    assert exporters_main(["encoder", "--checkpoint", str(enc_ckpt), "--out", str(tmp_path / "encoder.onnx")]) == 0
+    gen, enc = Generator(pack / "sagan.onnx"), PaintingEncoder(tmp_path / "encoder.onnx")
+    out = tmp_path / "picked"
+    manifest = generate_collection(gen, out, count=4, seed=3, mix=0.5, encoder=enc, candidates=5, progress=False)
+    assert manifest["selection"]["candidates"] == 5
+    for i, entry in enumerate(manifest["paintings"]):
+        seeds = [3 + j * 4 + i for j in range(5)]  # candidate j of painting i
+        assert entry["latent_seed"] in seeds and entry["candidates"] == 5
+        weights = np.array([entry["style"].get(c, 0.0) for c in enc.classes])
+        scores = [float(enc.encode(list(to_uint8(gen.generate(gen.latents(1, s), gen.mixture(entry["style"])[None]))))
+                        .probs[0] @ weights) for s in seeds]
+        # the kept one is the best rated, unless that was a near duplicate of a painting kept before
+        assert entry["score"] == pytest.approx(scores[seeds.index(entry["latent_seed"])], abs=1e-3)
+        assert i > 0 or entry["score"] == pytest.approx(max(scores), abs=1e-3)
