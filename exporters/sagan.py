@@ -19,6 +19,9 @@ LICENSE = "weights: project's own (MIT); trained on WikiArt images (CC BY-NC-SA 
 
 
 def export_module(model: nn.Module) -> nn.Module:
+    """The generator with its own batch-norm statistics measured (deterministic, so `verify` rebuilds the
+    same module): a checkpoint from models.train carries them already, this makes any checkpoint safe."""
+    measure_standing_stats(model.generator)
     return model.generator
 
 
@@ -32,9 +35,6 @@ def random_inputs(meta: dict[str, str], n: int) -> tuple[torch.Tensor, ...]:
 
 def run(args: argparse.Namespace) -> ExportReport:
     model, payload = load_model(args.checkpoint, use_ema=True)
-    # The EMA weights' own batch-norm statistics (a checkpoint from models.train carries them already;
-    # measuring again makes any checkpoint safe to export).
-    measure_standing_stats(model.generator)
     cfg = model.config
     meta = {
         "classes": json.dumps(list(cfg.classes)),

@@ -242,7 +242,11 @@ def measure_standing_stats(generator: Generator, batches: int = 16, batch_size: 
     device = next(generator.parameters()).device
     g = torch.Generator(device="cpu").manual_seed(seed)
     k = generator.config.num_classes
-    generator.train()
+    # Only the norms in training mode: a generator in train mode would also step spectral norm's power
+    # iteration, changing the weights this is measuring for.
+    generator.eval()
+    for m in norms:
+        m.train()
     for _ in range(batches):
         z = torch.randn(batch_size, generator.config.latent_dim, generator=g).to(device)
         labels = torch.randint(0, k, (batch_size,), generator=g)
