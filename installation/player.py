@@ -27,6 +27,7 @@ from installation.render.color import to_unit
 from installation.scenes import Scene, SceneEnv, create_scene, post_settings
 from installation.scenes.media import default_media
 from installation.scenes.mix import SceneMixer, SceneSlot
+from installation.scenes.prepare import Preparation, prepare_show
 from installation.show import Playhead, Show, Timeline
 from installation.show import Transition as ShowTransition
 
@@ -112,6 +113,8 @@ class Player:
         self.blackout = False  # kiosk control: draw the background only (show time keeps running)
         self.capture: Callable[[np.ndarray], None] | None = None  # run_loop hands it the next frame drawn
         self._pending: tuple[Show, int] | None = None  # a reloaded show and the occurrence it waits out
+        self._preparing: Preparation | None = None  # the reloaded show's preparation (its own thread)
+        prepare_show(show)  # before the first frame: orders that validation found missing are computed now
 
     # ---- scenes --------------------------------------------------------------------------------------
 
@@ -202,9 +205,12 @@ class Player:
         cue with no planned end (hold, until done) is left at once, after its transition in."""
         occurrence = self.playhead.occurrence if self.playhead is not None else -1
         self._pending = (show, occurrence)
+        self._preparing = Preparation(show)  # off the render thread: the old show plays on meanwhile
 
     def _switch_due(self, ph: Playhead) -> bool:
         assert self._pending is not None
+        if self._preparing is not None and not self._preparing.done:
+            return False
         return ph.occurrence != self._pending[1] or (ph.end is None and not ph.in_transition)
 
     def _switch(self, t: float) -> None:

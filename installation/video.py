@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.files import disk_full, os_error_text, remove_quietly
+
 log = logging.getLogger(__name__)
 
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}  # H.264 is not in the opencv-python wheels
@@ -27,7 +29,12 @@ class VideoError(RuntimeError):
 
 
 def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
+    return os_error_text(exc)  # "disk full" for ENOSPC: the operator's words, not errno's
+
+
+def _failed(out: Path, otherwise: str) -> str:
+    """Why OpenCV's writer (which only says yes or no) failed: a full disk when it is, else ``otherwise``."""
+    return f"cannot write {out}: disk full" if disk_full(out) else f"cannot write {out}: {otherwise}"
 
 
 class FrameWriter(ABC):
@@ -81,22 +88,31 @@ class VideoFileWriter(FrameWriter):
         self._writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*FOURCC[suffix]), self.fps, self.size)
         if not self._writer.isOpened():
             self.abort()
-            raise VideoError(f"cannot write {self.out}: OpenCV has no {FOURCC[suffix]} encoder for {suffix} here")
+            raise VideoError(_failed(self.out, f"OpenCV has no {FOURCC[suffix]} encoder for {suffix} here"))
 
     def write(self, rgb: np.ndarray) -> None:
         self._writer.write(self._check(rgb))
         self.frames += 1
+        # OpenCV's writer drops frames silently when the disk fills up: look now and then, so a long render
+        # stops at once with the reason instead of running to the end for nothing.
+        if self.frames % 30 == 0 and disk_full(self.partial):
+            self.abort()
+            raise VideoError(f"cannot write {self.out}: disk full (after {self.frames} frames)")
 
     def close(self) -> Path:
         self._writer.release()
+        self._writer = None
         capture = cv2.VideoCapture(str(self.partial))
         readable = capture.isOpened()
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if readable else -1
         capture.release()
         if count != self.frames:
+            full = disk_full(self.partial)
             self.abort()
+            if full:
+                raise VideoError(f"cannot write {self.out}: disk full")
             raise VideoError(f"cannot write {self.out}: the video came out incomplete ({count} of {self.frames} "
-                             "frames readable; is the disk full?)")
+                             "frames readable)")
         try:
             os.replace(self.partial, self.out)
         except OSError as exc:
@@ -107,7 +123,8 @@ class VideoFileWriter(FrameWriter):
     def abort(self) -> None:
         if getattr(self, "_writer", None) is not None:
             self._writer.release()
-        self.partial.unlink(missing_ok=True)
+            self._writer = None
+        remove_quietly(self.partial)
 
 
 class PngFolderWriter(FrameWriter):
@@ -126,6 +143,7 @@ class PngFolderWriter(FrameWriter):
     def write(self, rgb: np.ndarray) -> None:
         ok, data = cv2.imencode(".png", self._check(rgb))
         if not ok:
+            self.abort()
             raise VideoError(f"cannot encode frame {self.frames} as PNG")
         try:
             (self.partial / f"frame_{self.frames:05d}.png").write_bytes(data.tobytes())

@@ -155,7 +155,10 @@ cues:
     duration: 30
 """
     params = load_show_text(text).cues[0].scene
-    assert params.order == "gnn" and params.computed_order is not None
+    # validation only checks (issue 11): the order is computed by preparation (the player, before playing)
+    assert params.order == "gnn" and params.computed_order is None
+    params.prepare()
+    assert params.computed_order is not None
     plan = RevealPlan(params)
     reveals = list(plan.reveals())
     assert [r.image.name for r in reveals] == params.computed_order.names

@@ -90,9 +90,13 @@ def test_plan_order_file_gnn_and_restart(collection: Path, tmp_path: Path,
     with caplog.at_level(logging.WARNING):
         gnn = RevealPlan(load_show_text(grid_show(collection, "order: gnn")).cues[0].scene)
         again = RevealPlan(load_show_text(grid_show(collection, "order: gnn")).cues[0].scene)
-    # gnn (the default) is computed when the show loads (tests/test_ordering_*.py check its quality)
+    # gnn (the default) is computed by preparation, not validation (tests/test_ordering_*.py check its
+    # quality): validation reports a missing order (unless a test run before cached it), the second load
+    # finds the cached one
     assert sorted(p.name for p in gnn.order(0)) == sorted(f"img{i}.png" for i in range(9))
-    assert gnn.order(0) == again.order(0) and not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert gnn.order(0) == again.order(0) and len(warnings) <= 1
+    assert all("the order is computed" in w for w in warnings)
     restart = RevealPlan(load_show_text(grid_show(collection, "after_last: restart, linger: 2")).cues[0].scene)
     it = restart.reveals()
     first_two_passes = [next(it) for _ in range(18)]

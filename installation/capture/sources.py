@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.imagefile import read_image
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -176,8 +178,13 @@ class VideoFileSource(_CvSource):
     _last_t = 0.0
 
 
+FOLDER_MAX_SIDE = 2048  # frames from an image folder stand in for a camera: no bigger than a 2K camera's
+
+
 class ImageFolderSource(FrameSource):
-    """Images of a folder in name order at ``fps``; unreadable images are skipped and logged."""
+    """Images of a folder in name order at ``fps``; unreadable images are skipped and logged once each (see
+    installation/imagefile.py for what is not read). A whole round of the folder without one readable
+    image raises :class:`SourceError`, so the capture thread backs off instead of spinning."""
 
     def __init__(self, folder: str | Path, fps: float = 10.0, loop: bool = False) -> None:
         self.folder = Path(folder)
@@ -186,6 +193,7 @@ class ImageFolderSource(FrameSource):
         self._files: list[Path] = []
         self._pos = 0
         self._index = 0
+        self._bad: dict[str, str] = {}  # path -> why, so each bad file is logged once (until it reads)
 
     @property
     def name(self) -> str:
@@ -201,6 +209,7 @@ class ImageFolderSource(FrameSource):
         self._index = 0
 
     def read(self) -> Frame | None:
+        misses = 0
         while True:
             if self._pos >= len(self._files):
                 if not self.loop:
@@ -208,12 +217,19 @@ class ImageFolderSource(FrameSource):
                 self._pos = 0
             path = self._files[self._pos]
             self._pos += 1
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            image, why = read_image(path, max_side=FOLDER_MAX_SIDE, bgr=True)
             if image is None:
-                log.warning("skipping unreadable image %s", path)
+                misses += 1
+                if self._bad.get(str(path)) is None:
+                    log.warning("skipping unreadable image %s: %s", path, why)
+                self._bad[str(path)] = why or "unreadable"
+                if misses >= len(self._files):
+                    raise SourceError(f"{self.folder}: none of its {len(self._files)} image(s) can be read")
                 if self._pos >= len(self._files) and not self.loop:
                     return None
                 continue
+            if self._bad.pop(str(path), None) is not None:
+                log.info("image %s reads again", path)
             frame = Frame(image, self._index, self._index / self.fps)
             self._index += 1
             return frame

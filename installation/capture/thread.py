@@ -21,6 +21,8 @@ from installation.capture.sources import Frame, FrameSource, SourceError
 log = logging.getLogger(__name__)
 
 STATES = ("connecting", "connected", "reconnecting", "ended", "failed")
+LOUD_FAILURES = 3  # failures in a row logged as warnings; after that...
+REMINDER_SECONDS = 60.0  # ...one reminder per this many seconds (a dead source must not flood the log)
 
 
 @dataclass
@@ -71,6 +73,8 @@ class CaptureThread:
         self._delay = backoff_initial
         self._failures = 0
         self._open = False
+        self._reminded_at: float | None = None  # when the last warning about a failing source was logged
+        self._quiet = 0  # failures logged at debug level since that warning
 
     # ---- consumer side --------------------------------------------------------------------------------
 
@@ -125,8 +129,25 @@ class CaptureThread:
             return
         self.state = "reconnecting"
         self._retry_at = self.clock() + self._delay
-        log.warning("capture %s: %s; retrying in %.1f s", self.source.name, message, self._delay)
+        self._log_failure(message)
         self._delay = min(self._delay * 2, self.backoff_max)
+
+    def _log_failure(self, message: str) -> None:
+        """The first few failures in a row as warnings, then a reminder at most every REMINDER_SECONDS."""
+        now = self.clock()
+        name = self.source.name
+        if self._failures <= LOUD_FAILURES:
+            quieter = f"; further failures are logged every {REMINDER_SECONDS:g} s" \
+                if self._failures == LOUD_FAILURES else ""
+            log.warning("capture %s: %s; retrying in %.1f s%s", name, message, self._delay, quieter)
+            self._reminded_at, self._quiet = now, 0
+        elif self._reminded_at is None or now - self._reminded_at >= REMINDER_SECONDS:
+            log.warning("capture %s: still failing (%d tries in a row, %d since the last message): %s; "
+                        "retrying every %.1f s", name, self._failures, self._quiet + 1, message, self._delay)
+            self._reminded_at, self._quiet = now, 0
+        else:
+            self._quiet += 1
+            log.debug("capture %s: %s; retrying in %.1f s", name, message, self._delay)
 
     def step(self) -> float:
         """One iteration: open if due, read one frame, publish it. Returns seconds to wait before the next."""

@@ -11,6 +11,7 @@ from installation.ordering.pipeline import (
     PreparedOrder,
     compute_order,
     default_order_path,
+    find_order,
     order_features,
     prepare_order,
     read_order,
@@ -18,4 +19,4 @@ from installation.ordering.pipeline import (
 )
 
 __all__ = ["LAYOUTS", "METHODS", "OrderFileError", "OrderResult", "PreparedOrder", "compute_order",
-           "default_order_path", "order_features", "prepare_order", "read_order", "write_order"]
+           "default_order_path", "find_order", "order_features", "prepare_order", "read_order", "write_order"]

@@ -18,7 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.files import os_error_text, remove_quietly
 from installation.hashing import file_sha256
+from installation.imagefile import read_image
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +65,12 @@ def content_hash(images: list[Path], config: FeatureConfig, encoder: Path | None
 
 
 def read_rgb(path: Path, max_side: int = 256) -> np.ndarray:
-    """RGB uint8, shrunk so its longer side is at most ``max_side``."""
-    data = np.fromfile(str(path), dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError(f"cannot decode {path}")
-    h, w = img.shape[:2]
-    if max(h, w) > max_side:
-        s = max_side / max(h, w)
-        img = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    """RGB uint8, shrunk so its longer side is at most ``max_side``; ValueError (with the reason) when the
+    file is not an image within the limits of installation/imagefile.py or does not decode."""
+    rgb, error = read_image(path, max_side=max_side)
+    if rgb is None:
+        raise ValueError(f"cannot read {path.name}: {error}")
+    return rgb
 
 
 def lab_histogram(rgb: np.ndarray, bins: tuple[int, int, int], size: int = 64) -> np.ndarray:
@@ -144,17 +142,28 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
         encoder_path = pack_path("encoder")
     encoder_path = Path(encoder_path) if Path(encoder_path).is_file() else None
     digest = content_hash(images, config, encoder_path)
-    names = [p.name for p in images]
+    all_names = [p.name for p in images]
     cache = cache_dir() / "features" / f"{digest}.npz"
     if use_cache and cache.is_file():
         try:
             with np.load(cache, allow_pickle=False) as z:
                 blocks = json.loads(str(z["blocks"]))
-                if list(z["names"]) == names:
-                    return Features(names, z["matrix"], {k: tuple(v) for k, v in blocks.items()}, digest)
+                cached = [str(n) for n in z["names"]]
+                if cached and set(cached) <= set(all_names):  # a subset: files that did not read were left out
+                    return Features(cached, z["matrix"], {k: tuple(v) for k, v in blocks.items()}, digest)
         except Exception as exc:
             log.warning("feature cache %s unreadable (%s); recomputing", cache, exc)
-    rgbs = [read_rgb(p) for p in images]
+    rgbs, names = [], []
+    for p in images:
+        # A file that changed since the folder was scanned (or was never checked) is left out with a
+        # warning: one bad file must not stop the ordering of the rest.
+        try:
+            rgbs.append(read_rgb(p))
+            names.append(p.name)
+        except ValueError as exc:
+            log.warning("ordering: skipping %s", exc)
+    if not rgbs:
+        raise ValueError("no readable images to order")
     parts: dict[str, np.ndarray] = {}
     encoder = load_encoder(encoder_path)
     if encoder is not None:
@@ -170,11 +179,12 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
         start += block.shape[1]
     matrix = np.concatenate(cols, axis=1).astype(np.float32)
     if use_cache:
+        tmp = cache.with_suffix(".tmp.npz")
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp.npz")
             np.savez(tmp, matrix=matrix, names=np.array(names), blocks=json.dumps(blocks))
             os.replace(tmp, cache)
-        except OSError as exc:
-            log.warning("cannot write the feature cache %s: %s", cache, exc)
+        except OSError as exc:  # a full disk costs the cache, not the order; no half-written file stays
+            remove_quietly(tmp)
+            log.warning("cannot write the feature cache %s: %s", cache, os_error_text(exc))
     return Features(names, matrix, blocks, digest)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from installation.files import atomic_write_text
 from installation.ordering.features import FeatureConfig, Features, cache_dir, compute_features, content_hash
 from installation.ordering.gnn import GnnConfig, gnn_space, torch_available
 from installation.ordering.layout import dpq, las_layout, sequence_layout
@@ -105,9 +105,24 @@ def _encoder_path(encoder_path: Path | None) -> Path | None:
 
 def input_hash(images: list[Path], method: str, layout: str, rows: int, cols: int, seed: int,
                encoder_path: Path | None = None, feature_config: FeatureConfig | None = None) -> str:
-    """The content hash an order file must carry to be current for these inputs (cheap: hashes file bytes)."""
+    """The content hash an order computed here and now carries (cheap: hashes file bytes)."""
+    return input_hashes(images, method, layout, rows, cols, seed, encoder_path, feature_config)[-1]
+
+
+def input_hashes(images: list[Path], method: str, layout: str, rows: int, cols: int, seed: int,
+                 encoder_path: Path | None = None, feature_config: FeatureConfig | None = None) -> list[str]:
+    """Every content hash that makes an order file current for these inputs: the one for ``method`` as asked
+    and, when this machine falls back (``gnn`` without torch computes ``tsp``), the fallback's. So a shipped
+    GNN order (assets/collections/demo.order.json) stays current on a runtime-only install instead of being
+    recomputed as a worse TSP order at every start."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of: {', '.join(METHODS)}")
     fhash = content_hash(images, feature_config or FeatureConfig(), _encoder_path(encoder_path))
-    return order_key(fhash, _resolve_method(method), layout, rows, cols, seed)
+    keys = [order_key(fhash, method, layout, rows, cols, seed)]
+    used = "tsp" if method == "gnn" and not torch_available() else method  # what _resolve_method picks
+    if used != method:
+        keys.append(order_key(fhash, used, layout, rows, cols, seed))
+    return keys
 
 
 def order_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: int, own: np.ndarray,
@@ -197,12 +212,9 @@ def compute_order(images: list[Path], method: str = "gnn", layout: str = "sequen
 
 
 def write_order(result: OrderResult, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result.to_json(), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write the order as JSON through a temporary file; on a full disk :class:`~installation.files.WriteError`
+    ("cannot write PATH: disk full", an OSError) and no ``.tmp`` left behind."""
+    return atomic_write_text(path, json.dumps(result.to_json(), indent=1) + "\n")
 
 
 def read_order(path: Path, names: list[str] | None = None) -> dict:
@@ -234,42 +246,59 @@ class PreparedOrder:
     method: str
 
 
-def prepare_order(folder: Path, images: list[Path], method: str = "gnn", layout: str = "sequence",
-                  rows: int | None = None, cols: int | None = None, seed: int = 0,
-                  encoder_path: Path | None = None, progress: bool = True) -> PreparedOrder:
-    """For a show at load time: a current order file if there is one, else compute (with a progress line) and cache.
+def find_order(folder: Path, images: list[Path], method: str = "gnn", layout: str = "sequence",
+               rows: int | None = None, cols: int | None = None, seed: int = 0,
+               encoder_path: Path | None = None) -> tuple[PreparedOrder | None, str]:
+    """A current order for these inputs, read from disk, never computed: (the order, "") or (None, why not,
+    one line: missing, stale or unusable). Cheap enough for validation (hashes the files' bytes).
 
     Looks at ``NAME.order.json`` beside the collection (written by ``installation order``) and at the cache
-    (``$INSTALLATION_CACHE/orders``). A malformed file is reported as a warning and the order recomputed.
-    """
+    (``$INSTALLATION_CACHE/orders``)."""
     folder = Path(folder)
     names = [p.name for p in images]
     if rows is None or cols is None:
         rows, cols = default_grid(len(images))
-    key = input_hash(images, method, layout, rows, cols, seed, encoder_path)
-    cached = cache_dir() / "orders" / f"{key}.json"
-    for path in (default_order_path(folder), cached):
+    keys = input_hashes(images, method, layout, rows, cols, seed, encoder_path)
+    why = f"no order file for {folder} ({default_order_path(folder).name})"
+    for path in (default_order_path(folder), *(cache_dir() / "orders" / f"{k}.json" for k in keys)):
         if not path.is_file():
             continue
         try:
             data = read_order(path, names)
         except OrderFileError as exc:
-            log.warning("%s; recomputing the order", exc)
+            log.warning("%s; ignoring it", exc)
+            why = str(exc)
             continue
-        if data.get("content_hash") != key:
-            log.info("%s is stale (the collection, the encoder or the settings changed)", path)
+        if data.get("content_hash") not in keys:
+            why = f"{path} is stale (the collection, the encoder or the settings changed)"
             continue
         cells = data.get("cells") or list(range(len(data["order"])))
         return PreparedOrder(list(data["order"]), dict(zip(data["order"], cells)), f"file: {path}",
-                             str(data.get("method", method)))
+                             str(data.get("method", method))), ""
+    return None, why
+
+
+def prepare_order(folder: Path, images: list[Path], method: str = "gnn", layout: str = "sequence",
+                  rows: int | None = None, cols: int | None = None, seed: int = 0,
+                  encoder_path: Path | None = None, progress: bool = True) -> PreparedOrder:
+    """Preparation, never validation: a current order file if there is one (:func:`find_order`), else compute
+    it (with a progress line) and cache it. A malformed or stale file is reported and the order recomputed."""
+    folder = Path(folder)
+    if rows is None or cols is None:
+        rows, cols = default_grid(len(images))
+    found, why = find_order(folder, images, method, layout, rows, cols, seed, encoder_path)
+    if found is not None:
+        return found
+    log.info("%s; computing the order", why)
     if progress:
         print(f"ordering {len(images)} images of {folder} (method {method}, layout {layout})...",
               file=sys.stderr, flush=True)
     result, _ = compute_order(images, method, layout, rows, cols, seed, encoder_path, metrics=False)
     if progress:
-        print(f"ordered {len(images)} images in {result.seconds:.1f} s", file=sys.stderr, flush=True)
+        print(f"ordered {len(result.names)} images in {result.seconds:.1f} s", file=sys.stderr, flush=True)
+    cached = cache_dir() / "orders" / f"{result.content_hash}.json"
     try:
         write_order(result, cached)
-    except OSError as exc:
-        log.warning("cannot cache the order in %s: %s", cached, exc)
+    except OSError as exc:  # a full disk costs the cache, not the show
+        log.warning("cannot cache the order: %s", exc)
     return PreparedOrder(result.names, dict(zip(result.names, result.cells)), "computed", result.method)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import queue
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,6 +20,7 @@ import cv2
 import moderngl
 import numpy as np
 
+from installation import imagefile
 from installation.render.color import RGB8
 
 log = logging.getLogger(__name__)
@@ -33,29 +35,13 @@ def check_fit(fit: str) -> str:
     return fit
 
 
-def read_image(source: ImageSource) -> tuple[np.ndarray | None, str | None]:
-    """File path or encoded bytes -> (RGB uint8 (H, W, 3), None), or (None, why it cannot be read). Logs
-    nothing: a caller that retries a file decides how often to say so."""
-    try:
-        if isinstance(source, bytes):
-            bgr = cv2.imdecode(np.frombuffer(source, np.uint8), cv2.IMREAD_COLOR)
-        else:
-            # imdecode of the bytes rather than imread: non-ASCII paths work on every platform.
-            data = np.fromfile(str(source), np.uint8)
-            if data.size == 0:  # imdecode asserts on an empty buffer; say what it is
-                return None, "empty file (0 bytes)"
-            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    except FileNotFoundError:
-        return None, "file not found"
-    except PermissionError:
-        return None, "permission denied"
-    except IsADirectoryError:
-        return None, "a folder, not a file"
-    except (OSError, cv2.error) as exc:
-        return None, " ".join(str(exc).split())[:160] or type(exc).__name__
-    if bgr is None or bgr.size == 0:
-        return None, "not a decodable image (corrupt or truncated)"
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None
+def read_image(source: ImageSource, max_side: int | None = None,
+               background: RGB8 = (0, 0, 0)) -> tuple[np.ndarray | None, str | None]:
+    """File path or encoded bytes -> (RGB uint8 (H, W, 3), None), or (None, why it cannot be read). The
+    header is checked before decoding (installation/imagefile.py: size, pixel budget, aspect ratio), so an
+    odd file costs nothing; ``max_side`` bounds the decoded size. Logs nothing: a caller that retries a
+    file decides how often to say so."""
+    return imagefile.read_image(source, max_side=max_side, background=background)
 
 
 def source_name(source: ImageSource) -> str:
@@ -91,16 +77,21 @@ def fit_image(image: np.ndarray, size: tuple[int, int], fit: str = "cover", back
     w, h = size
     ih, iw = img.shape[:2]
     scale = max(w / iw, h / ih) if fit == "cover" else min(w / iw, h / ih)
-    sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
-    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
-    scaled = cv2.resize(img, (sw, sh), interpolation=interp) if (sw, sh) != (iw, ih) else img
     out = np.empty((h, w, 4), np.uint8)
     out[:, :, :3] = background
     out[:, :, 3] = 255
     if fit == "cover":
-        x0, y0 = (sw - w) // 2, (sh - h) // 2
-        out[:, :, :3] = scaled[y0 : y0 + h, x0 : x0 + w]
+        # Crop the source to the cell's aspect first, then scale only what is shown: scaling a long thin
+        # image to cover a cell first would allocate the whole overflow (gigabytes for a sliver).
+        cw, ch = min(iw, max(1, round(w / scale))), min(ih, max(1, round(h / scale)))
+        x0, y0 = (iw - cw) // 2, (ih - ch) // 2
+        crop = img[y0 : y0 + ch, x0 : x0 + cw]
+        interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+        out[:, :, :3] = cv2.resize(crop, (w, h), interpolation=interp) if (cw, ch) != (w, h) else crop
     else:
+        sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
+        interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+        scaled = cv2.resize(img, (sw, sh), interpolation=interp) if (sw, sh) != (iw, ih) else img
         x0, y0 = (w - sw) // 2, (h - sh) // 2
         out[y0 : y0 + sh, x0 : x0 + sw, :3] = scaled
     return out
@@ -114,9 +105,22 @@ class _Request:
     background: RGB8
 
 
+def decode_side(header: imagefile.ImageHeader, size: tuple[int, int], fit: str) -> int | None:
+    """The longest side an image needs to be decoded at to fill ``size`` with ``fit`` (None: full size):
+    a big photograph in a small cell is decoded small (libjpeg's reduced decode) instead of in full."""
+    w, h = size
+    iw, ih = header.width, header.height
+    scale = max(w / iw, h / ih) if fit == "cover" else min(w / iw, h / ih)
+    return None if scale >= 1.0 else max(1, math.ceil(max(iw, ih) * scale))
+
+
 def _load(request: _Request) -> np.ndarray | str:
     """The fitted RGBA pixels, or why the image cannot be used (a str; logged by whoever takes it)."""
-    rgb, error = read_image(request.source)
+    header, problem = imagefile.probe_image(request.source)
+    if header is None or problem:
+        return problem or imagefile.CORRUPT
+    max_side = decode_side(header, request.size, request.fit)
+    rgb, error = read_image(request.source, max_side, request.background)
     if rgb is None:
         return error or "unreadable"
     try:

@@ -42,7 +42,7 @@ class Reveal:
 
 
 def base_order(params: GradualChangeParams) -> list[Path]:
-    """The configured order of the collection's images (``gnn``: prepared when the show loaded). Files that
+    """The configured order of the collection's images (``gnn``: prepared before the show plays). Files that
     did not decode when the show loaded come last: their cells stay empty and they are retried while the
     show plays, so a file fixed later still takes its place (see installation/scenes/media.py)."""
     return _readable_order(params) + params.skipped
@@ -91,6 +91,10 @@ class RevealPlan:
     """When each cell changes to which image, in cue seconds. Pure: no GL, no clock."""
 
     def __init__(self, params: GradualChangeParams) -> None:
+        # The order is computed by preparation, never by validation. The player prepares every scene before
+        # it plays (installation/scenes/prepare.py), so this is a no-op there; a plan built directly (tests,
+        # tools) prepares here.
+        params.prepare()
         self.params = params
         self.cells = params.rows * params.cols
         self._order0 = base_order(params)
