@@ -10,7 +10,10 @@
 - :mod:`installation.kiosk.schedule`: opening hours (weekdays, overnight windows, date exceptions, DST).
 - :mod:`installation.kiosk.display`: display power (``xset``), best effort.
 - :mod:`installation.kiosk.opening`: applies the schedule to the running player (blackout or a cue, resends).
-- :mod:`installation.kiosk.last_good`: the last valid version of the show, which every player starts from.
+- :mod:`installation.kiosk.last_good`: the last good version of the show (and a new one on trial), which
+  every player starts from.
+- :mod:`installation.kiosk.validation`: checks of show and schedule edits in a child process with a time
+  and memory limit, off the supervisor's loop.
 - :mod:`installation.kiosk.holding`: safe mode's holding screen, a minimal renderer with a heartbeat.
 - :mod:`installation.kiosk.logfile`: the size-capped ``--log`` file and the player's piped output.
 

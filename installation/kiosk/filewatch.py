@@ -2,12 +2,16 @@
 
 A check is one ``stat`` (mtime and size); only when those moved are the contents hashed (SHA-256), so
 touching a file, or saving it unchanged, is not a change, and a check every second costs nothing.
+Only a regular file of bounded size is read (installation/kiosk/validation.py): a FIFO or a device put in
+its place is a change too (its checker then says why it is refused), never a read that blocks or never ends.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+
+from installation.kiosk.validation import NotAShowFile, read_regular
 
 
 class FileWatch:
@@ -23,10 +27,13 @@ class FileWatch:
         return st.st_mtime_ns, st.st_size
 
     def _read(self) -> tuple[tuple[int, int] | None, str | None]:
-        try:
-            return self._stat(), hashlib.sha256(self.path.read_bytes()).hexdigest()
-        except OSError:  # vanished or unreadable: not a version to compare with
+        key = self._stat()
+        if key is None:  # vanished: not a version to compare with
             return None, None
+        try:
+            return key, hashlib.sha256(read_regular(self.path)).hexdigest()
+        except NotAShowFile as exc:  # a FIFO, a device, too large, unreadable: a "version" the checker refuses
+            return key, f"unreadable: {exc} {key}"
 
     def changed(self) -> bool:
         """True once per new content (a vanished file is not a change: the last version stays)."""

@@ -6,13 +6,23 @@ command path OSC shares), stdlib only.
 Served from a daemon thread; every answer is built from :meth:`Supervisor.status` (a snapshot taken
 under the supervisor's lock), so a slow client never touches the supervision loop. With a token, every
 request but ``GET /health`` needs it (``Authorization: Bearer T``, ``X-Token: T`` or ``?token=T``).
+
+Hostile clients (docs/kiosk.md, "Limits of the control servers"): a connection silent for
+:data:`IDLE_SECONDS` is closed, and one whose request (line, headers, body) has not arrived within
+:data:`REQUEST_SECONDS` is cut (a client sending a byte a second); at most 4 connections per client
+address and 16 in all (:class:`remote.BoundedThreads`); headers over :data:`MAX_HEAD_BYTES` get 431, a
+body over :data:`MAX_BODY_BYTES` 413, a malformed request or Content-Length 400; refusals and errors are
+logged as one short line at most every 10 s (never a traceback per request); ``/screenshot`` (it costs
+the player a PNG encoding on its render thread) is taken one at a time: a second one meanwhile gets 429.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +34,33 @@ log = logging.getLogger(__name__)
 
 # the argument-less commands of ``POST /control/CMD``; ``cue`` takes its id from the path
 CONTROL_COMMANDS = tuple(c for c in remote.COMMANDS if c != "cue")
+IDLE_SECONDS = 5.0  # a client that sends nothing for this long is dropped (the socket's read timeout)
+REQUEST_SECONDS = 10.0  # the whole request must have arrived by then (a slow sender holds no slot longer)
+MAX_HEAD_BYTES = 16 << 10  # request line and headers together
+MAX_BODY_BYTES = 64 << 10  # a POST body (it is read and ignored)
+
+
+class _TooLarge(Exception):
+    """The request's head is over :data:`MAX_HEAD_BYTES`."""
+
+
+class _HeadLimit:
+    """The handler's ``rfile``, counting what the request line and header lines take (``readline``) so a
+    client cannot make us buffer 100 header lines of 64 KiB each; ``read`` (the body) is capped elsewhere."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        self.raw, self.left = raw, limit
+
+    def readline(self, size: int = -1) -> bytes:
+        want = self.left + 1 if size is None or size < 0 else min(size, self.left + 1)
+        line = self.raw.readline(want)
+        self.left -= len(line)
+        if self.left < 0:
+            raise _TooLarge
+        return line
+
+    def __getattr__(self, name: str) -> Any:  # read, close, ...: the raw file's
+        return getattr(self.raw, name)
 
 
 def metrics_text(status: dict[str, Any]) -> str:
@@ -67,12 +104,57 @@ def metrics_text(status: dict[str, Any]) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = IDLE_SECONDS  # StreamRequestHandler sets it on the socket: a silent client's read times out
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = _HeadLimit(self.rfile, MAX_HEAD_BYTES)  # type: ignore[assignment]
+        # a client that sends a byte every few seconds never trips the read timeout: cut it at the deadline
+        self._deadline = threading.Timer(REQUEST_SECONDS, self._expire)
+        self._deadline.daemon = True
+        self._deadline.start()
+
+    def _expire(self) -> None:
+        self.server.refused(self.client_address[0], f"request not complete within {REQUEST_SECONDS:g} s; closed")
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)  # the blocked read returns, the handler ends
+
+    def _arrived(self) -> None:
+        """The request is in: the rest (a control waiting for the player) is not the client's doing."""
+        self._deadline.cancel()
+
+    def finish(self) -> None:
+        self._deadline.cancel()
+        with contextlib.suppress(OSError):  # the client is gone or was cut: nothing to flush to
+            super().finish()
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except _TooLarge:
+            self.close_connection = True
+            self.server.refused(self.client_address[0], "431: request head too large")
+            self._raw_reply(431, "Request Header Fields Too Large")
+        except (OSError, ValueError):  # reset, cut at the deadline (a closed file): the connection is over
+            self.close_connection = True
+
+    def _raw_reply(self, code: int, reason: str) -> None:
+        """An answer without anything the half-parsed request may lack (its version, its command)."""
+        body = f"{code} {reason}\n".encode()
+        with contextlib.suppress(OSError, ValueError):
+            self.wfile.write(f"HTTP/1.0 {code} {reason}\r\nContent-Type: text/plain\r\nContent-Length: "
+                             f"{len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
         log.debug("http %s " + format, self.client_address[0], *args)
 
-    def _send(self, code: int, body: str, ctype: str = "text/plain; charset=utf-8") -> None:
-        self._send_bytes(code, body.encode(), ctype)
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        # the stdlib's refusals (400 bad request line, 414, 431, timeouts): one short line now and then
+        self.server.refused(self.client_address[0], format % args)
+
+    def _send(self, code: int, body: str, ctype: str = "text/plain; charset=utf-8",
+              retry_after: int | None = None) -> None:
+        self._send_bytes(code, body.encode(), ctype, retry_after)
 
     def _authorised(self, query: dict[str, list[str]]) -> bool:
         auth = self.headers.get("Authorization", "")
@@ -81,6 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
         return remote.token_ok(self.server.token, given)
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self._arrived()
         url = urlsplit(self.path)
         path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
         status = self.server.supervisor.status()
@@ -97,7 +180,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, "token required\n")
             return
         if path == "/screenshot":
-            png = self.server.supervisor.screenshot()
+            if not self.server.shot_slot():
+                self.server.refused(self.client_address[0], "429: a screenshot is already being taken")
+                self._send(429, "one screenshot at a time: one is being taken\n", retry_after=1)
+                return
+            try:
+                png = self.server.supervisor.screenshot()
+            finally:
+                self.server.shot_done()
             if png is None:
                 self._send(503, "no player frame to show (no player, safe mode, or no answer)\n")
             else:
@@ -110,9 +200,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
-    def _send_bytes(self, code: int, data: bytes, ctype: str) -> None:
+    def _send_bytes(self, code: int, data: bytes, ctype: str, retry_after: int | None = None) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
@@ -122,9 +214,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
         url = urlsplit(self.path)
         path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
-        length = int(self.headers.get("Content-Length") or 0)
-        if 0 < length <= 65536:
-            self.rfile.read(length)  # a body is allowed and ignored
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isdigit() or not text.isascii():
+            self.close_connection = True
+            self.server.refused(self.client_address[0], f"400: malformed Content-Length {text[:40]!r}")
+            self._send(400, "malformed Content-Length\n")
+            return
+        length = int(text)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self.server.refused(self.client_address[0], f"413: body of {length} bytes")
+            self._send(413, f"request body too large (at most {MAX_BODY_BYTES} bytes)\n")
+            return
+        if length:
+            self.rfile.read(length)  # a body is allowed and ignored (still under the request deadline)
+        self._arrived()
         if not self._authorised(query):
             self._send(401, "token required\n")
             return
@@ -145,6 +249,31 @@ class _Server(remote.BoundedThreads, ThreadingHTTPServer):
     daemon_threads = True
     supervisor: Any
     token: str | None
+
+    def server_activate(self) -> None:
+        self._refusals = remote.Throttle()
+        self._shot_lock = threading.Lock()
+        super().server_activate()
+
+    def refused(self, host: str, what: str) -> None:
+        """A refused or broken request: one short line at most every 10 s, with the count (no flood)."""
+        count = self._refusals()
+        if count:
+            log.warning("http: %d request(s) refused or cut since the last such line (latest from %s: %s)", count,
+                        host, " ".join(str(what).split())[:160])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print a traceback per broken request: anyone could fill the log with them
+        exc = sys.exc_info()[1]
+        log.debug("http: request from %s failed", client_address[0], exc_info=True)
+        self.refused(str(client_address[0]), f"{type(exc).__name__}: {exc}")
+
+    def shot_slot(self) -> bool:
+        """May a screenshot be taken now? (one at a time: each costs the player an encoding)"""
+        return self._shot_lock.acquire(blocking=False)
+
+    def shot_done(self) -> None:
+        self._shot_lock.release()
 
 
 def serve(supervisor: Any, host: str, port: int, token: str | None) -> _Server:

@@ -12,15 +12,25 @@ else ``~/.local/state/installation``), one folder per show keyed by its absolute
 restart of the kiosk itself. Writing is atomic (temp file + rename) and a failure to write (full disk,
 read-only state folder) is logged and leaves the original in use: losing the safety net must never stop
 the show.
+
+*Valid is not yet good*: a show can validate and still crash the player (a value the checker could not
+foresee). So a new valid version is first a **candidate** (:meth:`LastGood.propose`, kept next to the
+copy as ``candidate/NAME``): players get it, and only once a player has presented frames from it for a
+while does the supervisor :meth:`~LastGood.promote` it to the last good version. A candidate that brings
+its player down first is :meth:`~LastGood.reject`-ed, and the next player plays the last good version.
+The very first version a kiosk sees is kept at once: there is nothing better to fall back to.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import time
 from pathlib import Path
+
+from installation.kiosk.validation import digest
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +45,8 @@ def default_state_dir() -> Path:
 
 
 class LastGood:
-    """``keep(data)`` after a version validated; ``path`` is what a player should play when it exists."""
+    """``path``: the last version proven good (``keep``/``promote``); ``candidate``: a newer valid version on
+    trial (``propose``), what a player should play while ``pending``."""
 
     def __init__(self, show: Path, state_dir: Path) -> None:
         original = show.absolute()
@@ -45,6 +56,9 @@ class LastGood:
         self.base_dir = original.parent
         self.fresh = False  # the copy holds the newest version that validated (a failed keep leaves it stale)
         self._warned = False
+        self.candidate = self.folder / "candidate" / original.name
+        self.pending: str | None = None  # the candidate's version (digest) while one is on trial
+        self._candidate_data: bytes | None = None
 
     def exists(self) -> bool:
         return self.path.is_file()
@@ -61,13 +75,7 @@ class LastGood:
             if self.path.is_file() and self.path.read_bytes() == data:
                 self.fresh = True
                 return True
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            self._write(self.path, data)
         except OSError as exc:
             if not self._warned:  # once: a full disk must not fill the log with the same line
                 log.warning("kiosk: cannot keep a copy of the last good show in %s (%s); players start from the "
@@ -77,3 +85,51 @@ class LastGood:
             return False
         self._warned, self.fresh = False, True
         return True
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def propose(self, data: bytes) -> str | None:
+        """A version that validated: the candidate until a player proves it (the first version, or the last
+        good one again, is kept at once). Returns the candidate's version, None when nothing is on trial."""
+        try:
+            same = self.path.is_file() and self.path.read_bytes() == data
+        except OSError:
+            same = False
+        if same or not self.exists():
+            self.reject()
+            self.keep(data)
+            return None
+        self.pending, self._candidate_data, self.fresh = digest(data), data, False
+        try:
+            self._write(self.candidate, data)
+        except OSError as exc:  # players then start from the show file itself, as without this net
+            log.warning("kiosk: cannot write the candidate copy of the show in %s (%s)", self.folder,
+                        exc.strerror or exc)
+            with contextlib.suppress(OSError):
+                self.candidate.unlink()
+        return self.pending
+
+    def candidate_ready(self) -> bool:
+        return self.pending is not None and self.candidate.is_file()
+
+    def promote(self, version: str) -> bool:
+        """The candidate ``version`` has played well: it becomes the last good version."""
+        if self.pending != version or self._candidate_data is None:
+            return False
+        data = self._candidate_data
+        self.reject()
+        return self.keep(data)
+
+    def reject(self) -> None:
+        """Drop the candidate (it brought its player down, or a newer version replaces it)."""
+        self.pending, self._candidate_data = None, None
+        self.fresh = self.exists()  # the copy is again the newest version worth playing (over the file itself)
+        with contextlib.suppress(OSError):
+            self.candidate.unlink()

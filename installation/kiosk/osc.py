@@ -28,7 +28,6 @@ import logging
 import socket
 import sys
 import threading
-import time
 from typing import Any
 
 from pythonosc.dispatcher import Dispatcher
@@ -43,28 +42,11 @@ PREFIX = "/installation/"
 QUERIES = ("status",)
 ADDRESSES = {PREFIX + name: name for name in (*remote.COMMANDS, *QUERIES)}
 UNAUTHORISED = "unauthorised"
-LOG_SECONDS = 10.0  # at most one log line per this many seconds about refused or undecodable datagrams
+LOG_SECONDS = remote.LOG_SECONDS  # at most one log line per this many seconds about refused or undecodable datagrams
 PUSH_SECONDS = 1.0  # how often --osc-reply feedback checks for a change it should push (cue, state, ...)
 
 
-class _Throttle:
-    """Counts events; lets through one log line per ``seconds`` with the count since the last line, so a
-    flood from anyone on the network cannot fill the disk."""
-
-    def __init__(self, seconds: float = LOG_SECONDS) -> None:
-        self.seconds, self.count, self.next = seconds, 0, 0.0
-        self.lock = threading.Lock()
-
-    def __call__(self) -> int:
-        """0: stay quiet; otherwise log now, with this many events."""
-        now = time.monotonic()
-        with self.lock:
-            self.count += 1
-            if now < self.next:
-                return 0
-            self.next = now + self.seconds
-            count, self.count = self.count, 0
-            return count
+_Throttle = remote.Throttle  # one log line per LOG_SECONDS about refused or undecodable datagrams
 
 
 class _Server(remote.BoundedThreads, ThreadingOSCUDPServer):

@@ -13,10 +13,14 @@ Control: each child also gets ``INSTALLATION_CONTROL=127.0.0.1:PORT`` (a free lo
 here) and takes JSON commands there (see installation/kiosk/control.py); :meth:`Supervisor.control` and
 :meth:`Supervisor.screenshot` send one and wait for the answer, which arrives on the heartbeat socket.
 Hot reload: every ``watch_interval`` seconds the show file's mtime and size are compared, and on a
-change its SHA-256; a changed file is checked with ``check_show``: valid -> ``reload`` goes to the
-player (it switches at the next cue boundary); invalid -> the player keeps the last good show and each
-error (``FILE:LINE: ...``) goes to the log and ``last_errors``. Every valid version is kept aside
-(installation/kiosk/last_good.py) and players start from that copy, so a restart never reads a broken file.
+change its SHA-256; a changed file is checked with ``check_show`` **in a child process** with a time and
+memory limit (installation/kiosk/validation.py), on a worker thread, so no show file can stall this loop
+(heartbeats, ``/health``, the systemd watchdog): valid -> ``reload`` goes to the player (it switches at
+the next cue boundary); invalid -> the player keeps the last good show and each error (``FILE:LINE:
+...``) goes to the log and ``last_errors``. Every valid version is kept aside
+(installation/kiosk/last_good.py) and players start from that copy, so a restart never reads a broken
+file; a new version is a *candidate* until a player has presented frames from it for
+``promote_seconds``, and one that brings its player down first is dropped (the last good one plays).
 ``daily_restart`` replaces the player once a day at a quiet hour, as a planned restart (not a failure).
 
 Opening hours: each step hands the wall clock's verdict to :class:`installation.kiosk.opening.OpeningHours`
@@ -51,6 +55,13 @@ from installation.kiosk.heartbeat import ENV as HEARTBEAT_ENV
 from installation.kiosk.heartbeat import PARENT_ENV
 from installation.kiosk.last_good import LastGood
 from installation.kiosk.opening import OpeningHours, utc_now
+from installation.kiosk.validation import (
+    Background,
+    NotAShowFile,
+    check_schedule_isolated,
+    check_show_isolated,
+    read_regular,
+)
 
 if TYPE_CHECKING:
     from installation.kiosk.schedule import Schedule
@@ -80,6 +91,18 @@ class KioskConfig:
     daily_restart: dtime | None = None  # wall-clock time of a planned player restart each day (a quiet hour)
     schedule: Schedule | None = None  # opening hours; None: always open
     schedule_path: Path | None = None  # the schedule's file, watched for edits like the show
+    promote_seconds: float = 10.0  # a new valid version becomes "last good" after a player presented it this long
+
+
+@dataclass
+class _Checked:
+    """A show check's outcome: ``errors`` (none: valid), the bytes that were checked (None when the file
+    changed meanwhile: the watcher sees that change next) and the show's cue ids."""
+
+    errors: list[str]
+    data: bytes | None = None
+    cue_ids: list[str] | None = None
+    busy: bool = False  # not checked: another check was running (an operator's reload answers 429)
 
 
 @dataclass
@@ -90,6 +113,9 @@ class _Child:
     last_beat: float | None = None
     frames: int = 0
     control_port: int = 0
+    version: str | None = None  # the candidate version this player plays (or was told to), on trial
+    started_on: str | None = None  # the candidate it was started from
+    trial_since: float | None = None  # when it began presenting ``version``
 
 
 class Supervisor:
@@ -121,7 +147,9 @@ class Supervisor:
         self.stop_requested = False
         self._tmp = tempfile.TemporaryDirectory(prefix="installation-kiosk-")
         self.last_good = LastGood(config.show, config.state_dir or Path(self._tmp.name))
-        self._check_lock = threading.Lock()
+        self._check_lock = threading.Lock()  # one check at a time (the watcher's worker, an operator's reload)
+        self._keep_lock = threading.RLock()  # the last good copy and its candidate
+        self._checks: Background[tuple[str, Any]] = Background()  # the watcher's checks, off this loop
         self.planned_restarts = 0
         self.next_daily = self._next_daily(self.hours.wall_utc()) if config.daily_restart else None
         self.show_valid = True
@@ -136,7 +164,7 @@ class Supervisor:
         self.show_watch = FileWatch(config.show)
         self.schedule_watch = FileWatch(config.schedule_path) if config.schedule_path is not None else None
         self.cue_ids: list[str] | None = None  # of the last good show, to check a schedule edit against
-        errors = self._check_and_keep()
+        errors = self._accept(self._verify())  # before the loop runs: waiting here stalls nothing yet
         if errors and self.last_good.exists():
             for issue in errors[:5]:
                 self._error(self.started, f"show file invalid, playing its last good version "
@@ -158,36 +186,55 @@ class Supervisor:
         """The show a new player plays: the last good copy (the newest valid version, or an older one while
         the file on disk is invalid), else the file itself."""
         kept = self.last_good
-        if kept.exists() and (kept.fresh or not self.show_valid):
-            return [str(kept.path), "--base-dir", str(kept.base_dir)]
+        with self._keep_lock:
+            if kept.pending is not None:  # a newer valid version on trial
+                if kept.candidate_ready():
+                    return [str(kept.candidate), "--base-dir", str(kept.base_dir)]
+                return [str(self.config.show)]  # its copy could not be written: the file, as without the net
+            if kept.exists() and (kept.fresh or not self.show_valid):
+                return [str(kept.path), "--base-dir", str(kept.base_dir)]
         return [str(self.config.show)]
 
-    def _check_and_keep(self) -> list[str]:
-        """Validate the show file as ``installation validate`` does (plus the schedule's cues); keep a valid
-        version as the last good copy. Returns the errors (none: valid)."""
-        from installation.show import check_show
-
+    def _verify(self, wait: float = -1) -> _Checked:
+        """Check the show file as ``installation validate`` does (plus the schedule's cues), in a child process
+        with a time and memory limit; slow (up to that limit): never call it on the main loop once it runs.
+        ``wait``: seconds to wait for a check already running (-1: as long as it takes)."""
         show = self.config.show
-        with self._check_lock:  # the main loop's watcher and an operator's reload (an HTTP/OSC thread)
-            return self._check_and_keep_locked(check_show, show)
-
-    def _check_and_keep_locked(self, check_show: Callable[..., Any], show: Path) -> list[str]:
+        if not self._check_lock.acquire(timeout=wait):
+            return _Checked([f"{show}:1: a check of the show is already running; try again in a moment"], busy=True)
         try:
-            before = show.read_bytes()
-            report = check_show(show)
-            errors = [str(e) for e in report.errors] if not report.ok or report.show is None else []
-            if not errors and self.hours.schedule is not None and report.show is not None:
+            try:
+                before = read_regular(show)  # a FIFO, a device or a huge file is refused before any parsing
+            except NotAShowFile as exc:
+                return _Checked([f"{show}:1: {exc}"])
+            verdict = check_show_isolated(show)
+            errors = verdict.errors
+            if not errors and self.hours.schedule is not None and verdict.cue_ids is not None:
                 # the schedule's outside/opening cues must survive an edit, or closing time shows the wrong cue
-                errors = self.hours.schedule.check_cues([c.id for c in report.show.cues], f"the edited {show}")
-            if not errors and show.read_bytes() == before:  # unchanged while checked: these bytes are good
-                self.last_good.keep(before)
-                self.cue_ids = [c.id for c in report.show.cues]
-        except OSError as exc:  # vanished or unreadable (check_show reports that too, but read_bytes raises)
-            errors = [f"{show}:1: cannot read: {exc.strerror or exc}"]
+                errors = [str(e) for e in self.hours.schedule.check_cues(verdict.cue_ids, f"the edited {show}")]
+            if errors:
+                return _Checked(errors)
+            try:
+                after = read_regular(show)
+            except NotAShowFile:
+                after = None
+            # unchanged while checked: these bytes are good (else the watcher checks the newer version next)
+            return _Checked([], before if after == before else None, verdict.cue_ids)
         except Exception as exc:  # noqa: BLE001 - a checker bug must not stop the kiosk
-            errors = [f"{show}:1: internal error while checking: {exc!r}"]
-        self.show_valid = not errors
-        return errors
+            log.exception("kiosk: checking %s failed", show)
+            return _Checked([f"{show}:1: internal error while checking: {exc!r}"])
+        finally:
+            self._check_lock.release()
+
+    def _accept(self, checked: _Checked) -> list[str]:
+        """Take a check's outcome (fast): a valid version becomes the candidate (or the last good copy when
+        there is none yet). Returns the errors (none: valid)."""
+        with self._keep_lock:
+            self.show_valid = not checked.errors
+            if not checked.errors and checked.data is not None:
+                self.last_good.propose(checked.data)
+                self.cue_ids = checked.cue_ids
+        return checked.errors
 
     def _launch(self, now: float) -> None:
         safe = self.safe_mode and not self.trial
@@ -197,12 +244,15 @@ class Supervisor:
         port = free_udp_port()
         env[CONTROL_ENV] = f"127.0.0.1:{port}"
         output = subprocess.PIPE if self.config.pipe_output else None
-        proc = subprocess.Popen(self._command(safe), env=env, stdin=subprocess.DEVNULL, stdout=output,
+        with self._keep_lock:
+            command = self._command(safe)
+            version = None if safe else self.last_good.pending  # a candidate on trial from this player's start
+        proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=output,
                                 stderr=subprocess.STDOUT if output else None)
         if output:
             logfile.pump(proc.stdout, proc.pid)
         with self.lock:
-            self.child = _Child(proc, safe, now, control_port=port)
+            self.child = _Child(proc, safe, now, control_port=port, version=version, started_on=version)
         log.info("kiosk: started %s player pid %d", "safe-mode" if safe else "show", proc.pid)
 
     def _kill(self, child: _Child, hung: bool = False) -> int | None:
@@ -248,6 +298,7 @@ class Supervisor:
             self.stats = {}
             self.health = {}
         self._error(now, f"{'safe-mode ' if child.safe else ''}player pid {child.proc.pid} {why}")
+        self._reject_trial(now, child)
         if child.safe:  # the holding screen itself failed: just bring it back
             self.next_launch = now + self.config.backoff_base
             return
@@ -264,6 +315,27 @@ class Supervisor:
         self.next_launch = now + delay
         log.info("kiosk: restarting in %.2f s", delay)
 
+    def _reject_trial(self, now: float, child: _Child) -> None:
+        """A player on trial with a new version went down before proving it: that version is not good."""
+        if child.version is None or child.safe:
+            return
+        with self._keep_lock:
+            if self.last_good.pending != child.version:
+                return
+            self.last_good.reject()
+            saved = self.last_good.saved_at()
+        self._error(now, f"the new version of {self.config.show} went down with its player within "
+                         f"{self.config.promote_seconds:g} s: it does not become the last good version; players "
+                         f"play the last good version (saved {saved}) until the file changes again")
+
+    def _promote(self, now: float, child: _Child) -> None:
+        """A player presented the candidate for ``promote_seconds``: it is the last good version now."""
+        version, child.version = child.version, None
+        with self._keep_lock:
+            if version is not None and self.last_good.promote(version):
+                log.info("kiosk: the new version of %s played %.0f s: it is the last good version now",
+                         self.config.show, now - (child.trial_since or now))
+
     def _enter_safe(self, now: float) -> None:
         with self.lock:
             self.safe_mode, self.trial = True, False
@@ -274,9 +346,8 @@ class Supervisor:
                          f"retrying the show every {self.config.safe_retry:g} s")
         systemd.notify("STATUS=safe mode (holding screen)")
 
-    def _retry_show(self, now: float) -> None:
-        self.next_retry = now + self.config.safe_retry
-        errors = self._check_and_keep()
+    def _retry_show(self, now: float, errors: list[str]) -> None:
+        """Safe mode's retry, once the show was checked (off this loop)."""
         if errors and not self.last_good.exists():
             self._error(now, f"show still invalid, staying in safe mode: {errors[0]}")
             return
@@ -307,7 +378,13 @@ class Supervisor:
             if "reply" in msg:
                 self._got_reply(now, msg)
                 continue
+            if "switched" in msg:  # the player now draws the show of a reload (installation/kiosk/control.py)
+                if child.version is not None and msg["switched"] == child.version and child.trial_since is None:
+                    child.trial_since = now
+                continue
             frames = int(msg.get("frames", 0))
+            if child.last_beat is None and child.version is not None and child.version == child.started_on:
+                child.trial_since = now  # started on the candidate: on trial from its first frame
             with self.lock:
                 self.frames_total += max(0, frames - child.frames)
                 child.frames, child.last_beat = frames, now
@@ -369,13 +446,18 @@ class Supervisor:
     def control(self, cmd: str, **fields: Any) -> dict[str, Any] | None:
         """Send a command and wait for the player's answer (None: no player, or no answer in time)."""
         if cmd == "reload":  # an operator's reload: check the file here, and the player reads the good copy
-            errors = self._check_and_keep()
+            # in this (HTTP or OSC) thread, never the main loop; a check already running is waited for a while
+            checked = self._verify(wait=self.config.control_timeout)
+            if checked.busy:  # not a verdict on the file: nothing changes
+                return {"ok": False, "error": checked.errors[0], "busy": True}
+            errors = self._accept(checked)
             with self.lock:
                 self.show_watch.seen()  # the watcher need not reload it again
             if errors:
                 return {"ok": False, "error": "; ".join(errors[:5])}
-            fields.update(self._reload_fields())
-        seq = self.send(cmd, **fields)
+            seq = self._send_reload()
+        else:
+            seq = self.send(cmd, **fields)
         return None if seq is None else self._wait_reply(seq)
 
     def screenshot(self) -> bytes | None:
@@ -392,38 +474,81 @@ class Supervisor:
 
     # ---- hot reload ---------------------------------------------------------------------------------
 
+    def _send_reload(self) -> int | None:
+        """Tell the player to load the newest valid version; a candidate puts the player on trial with it."""
+        with self._keep_lock:
+            fields: dict[str, Any] = self._reload_fields()
+            version = self.last_good.pending
+        if version is not None:
+            fields["version"] = version  # the player says when it draws it (its trial starts then)
+        with self.lock:
+            child = self.child
+            if child is not None and not child.safe:
+                child.version, child.trial_since = version, None
+        return self.send("reload", **fields)
+
     def _watch(self, now: float) -> None:
-        if now < self._next_watch:
+        """Start a check of a changed schedule or show file on the worker (one at a time)."""
+        if now < self._next_watch or self._checks.busy:
             return
         self._next_watch = now + self.config.watch_interval
         if self.schedule_watch is not None and self.schedule_watch.changed():
-            self._reload_schedule(now)
-        if not self.show_watch.changed():
+            self._checks.submit(lambda: ("schedule", self._verify_schedule()))
+        elif self.show_watch.changed():
+            self._checks.submit(lambda: ("show", self._verify()))
+
+    def _checked(self, now: float) -> None:
+        """Act on a finished check (the worker's result; this is the main loop)."""
+        done = self._checks.poll()
+        if done is None:
             return
-        errors = self._check_and_keep()
-        if errors:
+        kind, result = done
+        if kind == "schedule":
+            self._apply_schedule(now, *result)
+            return
+        errors = self._accept(result)
+        if kind == "retry":
+            self._retry_show(now, errors)
+        elif errors:
             for issue in errors[:5]:
                 self._error(now, f"show edit rejected, the last good show plays on: {issue}")
-            return
-        log.info("kiosk: %s changed and is valid; reloading", self.config.show)
-        self.send("reload", **self._reload_fields())
+        elif result.data is not None:
+            log.info("kiosk: %s changed and is valid; reloading", self.config.show)
+            self._send_reload()
 
-    def _reload_schedule(self, now: float) -> None:
-        """The schedule file changed: a valid version (whose cues the show has) applies at once; an invalid
-        one is rejected like a show edit, and the hours in force stay."""
-        from installation.kiosk.schedule import check_schedule
+    def _verify_schedule(self) -> tuple[list[str], Schedule | None]:
+        """Check the schedule file in a child process (like a show), then parse the very bytes it checked
+        (on the worker thread, never the main loop)."""
+        from installation.kiosk.schedule import check_schedule_text
 
         path = self.schedule_watch.path
-        report = check_schedule(path)
-        errors = [str(e) for e in report.errors]
-        if not errors and report.schedule is not None and self.cue_ids is not None:
-            errors = report.schedule.check_cues(self.cue_ids, f"the show {self.config.show}")
-        if errors or report.schedule is None:
-            for issue in errors[:5] or ["invalid schedule"]:
+        try:
+            before = read_regular(path)
+            verdict = check_schedule_isolated(path, self.cue_ids, f"the show {self.config.show}")
+            if verdict.errors:
+                return verdict.errors, None
+            if read_regular(path) != before:
+                return [], None  # changed while checked: the watcher checks the newer version next
+            report = check_schedule_text(before.decode("utf-8-sig"), str(path))
+            return [str(e) for e in report.errors], report.schedule
+        except NotAShowFile as exc:
+            return [f"{path}:1: {exc}"], None
+        except Exception as exc:  # noqa: BLE001 - a checker bug must not stop the kiosk
+            log.exception("kiosk: checking %s failed", path)
+            return [f"{path}:1: internal error while checking: {exc!r}"], None
+
+    def _apply_schedule(self, now: float, errors: list[str], schedule: Schedule | None) -> None:
+        """A valid schedule edit (whose cues the show has) applies at once; an invalid one is rejected like a
+        show edit, and the hours in force stay."""
+        path = self.schedule_watch.path if self.schedule_watch is not None else None
+        if errors:
+            for issue in errors[:5]:
                 self._error(now, f"schedule edit rejected, the hours in force stay: {issue}")
             return
-        self.hours.replace(report.schedule)
-        log.info("kiosk: %s changed; opening hours now %s", path, report.schedule.describe())
+        if schedule is None:  # changed while it was checked: the next watch looks again
+            return
+        self.hours.replace(schedule)
+        log.info("kiosk: %s changed; opening hours now %s", path, schedule.describe())
 
     def _reload_fields(self) -> dict[str, str]:
         """Where the player reads the new version: the fresh copy, or the file itself when it could not be kept."""
@@ -468,6 +593,7 @@ class Supervisor:
         self.hours.step(now, None if child is None else child.proc.pid,
                         child is not None and child.last_beat is not None, self.send, self.safe_mode)
         self._daily(now)
+        self._checked(now)
         if not self.safe_mode:
             self._watch(now)
         child = self.child
@@ -486,6 +612,9 @@ class Supervisor:
         if now - child.last_beat > self.config.stall_seconds:
             self._failed(now, f"presented no frame for {now - child.last_beat:.1f} s (hung); killed", hung=True)
             return
+        if child.version is not None and child.trial_since is not None and now - child.last_beat <= 1.0 \
+                and now - child.trial_since >= self.config.promote_seconds:
+            self._promote(now, child)
         if now - child.started > self.config.stable_seconds:
             self.consecutive = 0
             if self.trial and not child.safe:
@@ -493,8 +622,9 @@ class Supervisor:
                 with self.lock:
                     self.safe_mode, self.trial, self.safe_since = False, False, None
                 systemd.notify("STATUS=playing")
-        if self.safe_mode and not self.trial and child.safe and now >= self.next_retry:
-            self._retry_show(now)
+        if self.safe_mode and not self.trial and child.safe and now >= self.next_retry and not self._checks.busy:
+            self.next_retry = now + self.config.safe_retry
+            self._checks.submit(lambda: ("retry", self._verify()))
 
     def _watchdog(self, now: float) -> None:
         interval = systemd.watchdog_interval()
@@ -580,6 +710,8 @@ class Supervisor:
                 "daily_restart": None if self.config.daily_restart is None else {
                     "at": self.config.daily_restart.strftime("%H:%M"), "done": self.planned_restarts,
                     "next": None if self.next_daily is None else self.next_daily.isoformat()},
+                "last_good": {"saved": self.last_good.saved_at(), "trial": self.last_good.pending,
+                              "trial_seconds": self.config.promote_seconds},
                 "open": self.hours.open is not False,
                 "schedule": self.hours.status(),
             }
