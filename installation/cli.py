@@ -7,9 +7,10 @@ import logging
 import math
 import os
 import sys
+from collections.abc import Callable
 from datetime import time as dtime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from installation.kiosk.schedule import Schedule
@@ -17,9 +18,74 @@ if TYPE_CHECKING:
 
 EXIT_USER_ERROR = 2
 
+# Bounds of every number on the command line (docs/show-scripts.md, "Limits"); the show schema's come from
+# installation/show/fields.py, so `--size` and `display.size`, `--seconds` and a cue's duration agree.
+MAX_FPS = 240.0
+MAX_COUNT = 100_000  # paintings per `generate`
+MAX_FRAMES = 10**9
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (``error: --fps: ...``) and exit 2, like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        from installation.show.errors import MAX_MESSAGE_CHARS, clip
+
+        self.exit(EXIT_USER_ERROR, f"error: {clip(message.removeprefix('argument '), MAX_MESSAGE_CHARS)}\n")
+
+
+def _plain(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def bounded(kind: type[int] | type[float], low: float, high: float, unit: str = "") -> Callable[[str], float]:
+    """An argparse ``type``: a finite ``kind`` within ``low``..``high``, else one readable line."""
+    from installation.show.errors import clip
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)  # int() refuses "1e3" and digit runs past 4300; float() takes "nan"
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'a whole number' if kind is int else 'a number'}, got {clip(text)!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {clip(text)!r}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {_plain(low)}..{_plain(high)}{unit}, got {clip(text)}")
+        return value
+
+    parse.__name__ = kind.__name__  # what argparse calls the type in its own messages
+    return parse
+
+
+def size_type(text: str) -> tuple[int, int]:
+    """``--size WxH``: the show schema's size parser and bounds (16..16384 per side, at most 32 Mpx)."""
+    from installation.show.fields import size_from_text
+
+    try:
+        return size_from_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def grid_type(text: str) -> str:
+    """``--grid ROWSxCOLS``, each 1..100 like a show's rows and cols."""
+    from installation.show.errors import clip
+
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) <= 3 and 1 <= int(p) <= 100 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected ROWSxCOLS, each 1..100, e.g. 14x14, got {clip(text)!r}")
+    return text
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="installation", description="Exhibition runtime for generative art.")
+    from installation.show import fields as f  # the show schema's bounds
+
+    fps = bounded(float, 1, MAX_FPS, " frames per second")
+    seconds = bounded(float, f.MIN_SECONDS, f.MAX_SECONDS, " seconds")
+    screen = bounded(int, 0, f.MAX_SCREEN)
+    seed = bounded(int, 0, f.MAX_SEED)
+    parser = _OneLineParser(prog="installation", description="Exhibition runtime for generative art.")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     doctor = sub.add_parser("doctor", help="GL, displays, cameras, ONNX Runtime, and whether the model pack loads")
@@ -29,40 +95,47 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="synthesize a collection with the generator + upscaler (ONNX Runtime)")
     gen.add_argument("--count", type=int, default=196)
     gen.add_argument("--out", required=True, help="folder for the PNGs and manifest.json")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--seed", type=seed, default=0)
     gen.add_argument("--styles", nargs="+", default=None, help="style names (default: all of the generator's)")
-    gen.add_argument("--mix", type=float, default=0.3, help="share of paintings that blend two styles")
+    gen.add_argument("--mix", type=bounded(float, 0, 1), default=0.3, help="share of paintings that blend two styles")
     gen.add_argument("--models", default=None, help="model folder (default: the bundled pack)")
     gen.add_argument("--no-upscale", action="store_true", help="keep the generator's resolution")
+    gen.add_argument("--candidates", type=bounded(int, 1, 64), default=1,
+                     help="keep the best of N latent codes per painting, as the pack's encoder rates the asked-for "
+                          "style, skipping near duplicates (the demo collection uses 12)")
     run = sub.add_parser("run", help="play a show (full-screen); with no display, render it to a video file instead")
     run.add_argument("show", nargs="?", default=None, metavar="SHOW",
                      help="show script (default: shows/gradual_change.yaml, the show that needs no camera)")
-    run.add_argument("--screen", type=int, default=None, help="monitor index (default: the show's display.screen)")
+    run.add_argument("--screen", type=screen, default=None, help="monitor index (default: the show's display.screen)")
     run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
-    run.add_argument("--size", default=None, metavar="WxH", help="window / render size (default: the show's)")
-    run.add_argument("--seconds", type=float, default=None, help="quit after this many seconds of show time")
+    run.add_argument("--size", type=size_type, default=None, metavar="WxH",
+                     help="window / render size (default: the show's)")
+    run.add_argument("--seconds", type=seconds, default=None, help="quit after this many seconds of show time")
     run.add_argument("--out", default=None, help="where the no-display fallback writes (default: renders/SHOW.mp4)")
     run.add_argument("--screenshot", default=None, metavar="FILE.png", help="save the last frame when the show quits")
     run.add_argument("--headless", action="store_true",
                      help="render offscreen (EGL) at --fps until --seconds or forever, writing nothing (kiosk, soak)")
-    run.add_argument("--fps", type=float, default=30.0, help="frame rate of --headless (default 30)")
+    run.add_argument("--fps", type=fps, default=30.0, help="frame rate of --headless (default 30)")
     run.add_argument("--base-dir", default=None, metavar="DIR", help="resolve the show's relative paths against DIR "
                      "(default: the show file's folder; the kiosk plays its last good copy of a show this way)")
     render = sub.add_parser("render", help="render a show offline (headless EGL, deterministic) to .mp4/.avi/PNGs")
     render.add_argument("show", metavar="SHOW")
     render.add_argument("--out", required=True, help="FILE.mp4, FILE.avi, or a folder for PNG frames")
-    render.add_argument("--seconds", type=float, default=10.0, help="length in show seconds (default 10)")
-    render.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
-    render.add_argument("--size", default=None, metavar="WxH", help="default: the show's display.size or 1280x720")
-    render.add_argument("--start", type=float, default=0.0, help="show time of the first frame (default 0)")
+    render.add_argument("--seconds", type=seconds, default=10.0, help="length in show seconds (default 10)")
+    render.add_argument("--fps", type=fps, default=30.0, help="frames per second (default 30)")
+    render.add_argument("--size", type=size_type, default=None, metavar="WxH",
+                        help="default: the show's display.size or 1280x720")
+    render.add_argument("--start", type=bounded(float, 0, f.MAX_SECONDS, " seconds"), default=0.0,
+                        help="show time of the first frame (default 0)")
     order = sub.add_parser("order", help="order a collection so each image differs little from the last")
     order.add_argument("collection", metavar="COLLECTION", help="folder of images")
     order.add_argument("--method", choices=["gnn", "tsp", "random"], default="gnn",
                        help="gnn (GraphSAGE embedding + LKH path, default), tsp (LKH on the raw features), random")
     order.add_argument("--layout", choices=["sequence", "similarity"], default="sequence",
                        help="sequence: cell k shows the k-th image; similarity: similar images in neighbouring cells")
-    order.add_argument("--grid", default=None, metavar="ROWSxCOLS", help="grid for the layout (default: near-square)")
-    order.add_argument("--seed", type=int, default=0)
+    order.add_argument("--grid", type=grid_type, default=None, metavar="ROWSxCOLS",
+                       help="grid for the layout (default: near-square)")
+    order.add_argument("--seed", type=seed, default=0)
     order.add_argument("--out", default=None, help="JSON file (default: COLLECTION.order.json beside the folder)")
     order.add_argument("--dump-features", default=None, metavar="FILE.npy", help="also write the feature matrix")
     order.add_argument("--models", default=None, help="model folder for the encoder (default: the bundled pack)")
@@ -78,21 +151,27 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--token", default=None, help="required by every HTTP request but GET /health "
                        "(Bearer, X-Token or ?token=) and as the first argument of every OSC message")
     kiosk.add_argument("--headless", action="store_true", help="offscreen player (EGL); automatic with no display")
-    kiosk.add_argument("--size", default=None, metavar="WxH", help="render size (default: the show's)")
-    kiosk.add_argument("--screen", type=int, default=None, help="monitor index for the player's window (default: "
+    kiosk.add_argument("--size", type=size_type, default=None, metavar="WxH", help="render size (default: the show's)")
+    kiosk.add_argument("--screen", type=screen, default=None, help="monitor index for the player's window (default: "
                        "the show's display.screen; `installation doctor` lists them)")
-    kiosk.add_argument("--fps", type=float, default=30.0, help="frame rate of a headless player (default 30)")
-    kiosk.add_argument("--stall-seconds", type=float, default=10.0, help="restart after this long without a frame")
-    kiosk.add_argument("--start-seconds", type=float, default=30.0, help="time a new player has for its first frame")
-    kiosk.add_argument("--kill-grace", type=float, default=2.0,
+    kiosk.add_argument("--fps", type=fps, default=30.0, help="frame rate of a headless player (default 30)")
+    kiosk.add_argument("--stall-seconds", type=bounded(float, 0.5, 86400, " seconds"), default=10.0,
+                       help="restart after this long without a frame")
+    kiosk.add_argument("--start-seconds", type=bounded(float, 1, 3600, " seconds"), default=30.0,
+                       help="time a new player has for its first frame")
+    kiosk.add_argument("--kill-grace", type=bounded(float, 0, 600, " seconds"), default=2.0,
                        help="SIGTERM, then SIGKILL after this long (a hung player: SIGKILL at once)")
-    kiosk.add_argument("--backoff-base", type=float, default=1.0,
+    kiosk.add_argument("--backoff-base", type=bounded(float, 0.01, 3600, " seconds"), default=1.0,
                        help="delay of the 2nd restart in a row (the 1st is at once); doubles each time")
-    kiosk.add_argument("--backoff-max", type=float, default=60.0, help="longest restart delay")
-    kiosk.add_argument("--max-failures", type=int, default=3, help="failures within --failure-window -> safe mode")
-    kiosk.add_argument("--failure-window", type=float, default=600.0, help="seconds (default 600)")
-    kiosk.add_argument("--safe-retry", type=float, default=300.0, help="seconds between tries of the show in safe mode")
-    kiosk.add_argument("--stable-seconds", type=float, default=60.0,
+    kiosk.add_argument("--backoff-max", type=bounded(float, 0.01, 86400, " seconds"), default=60.0,
+                       help="longest restart delay")
+    kiosk.add_argument("--max-failures", type=bounded(int, 1, 1000), default=3,
+                       help="failures within --failure-window -> safe mode")
+    kiosk.add_argument("--failure-window", type=bounded(float, 1, f.MAX_SECONDS, " seconds"), default=600.0,
+                       help="seconds (default 600)")
+    kiosk.add_argument("--safe-retry", type=bounded(float, 0.1, 86400, " seconds"), default=300.0,
+                       help="seconds between tries of the show in safe mode")
+    kiosk.add_argument("--stable-seconds", type=bounded(float, 0, 86400, " seconds"), default=60.0,
                        help="a player up this long resets the backoff and ends safe mode")
     kiosk.add_argument("--schedule", default=None, metavar="FILE", help="opening hours (YAML, see docs/kiosk.md): "
                        "outside them the show blacks out (or plays a cue) and the display may sleep")
@@ -102,8 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --check-schedule: start there instead of now (wall time in the schedule's zone)")
     kiosk.add_argument("--log", default=None, metavar="FILE", help="also write the supervisor's and the player's "
                        "lines to FILE, rotated by size (default: stderr only, e.g. the journal under systemd)")
-    kiosk.add_argument("--log-max-mb", type=float, default=10.0, help="rotate the --log file at this size (default 10)")
-    kiosk.add_argument("--log-backups", type=int, default=5, help="old --log files kept (default 5)")
+    kiosk.add_argument("--log-max-mb", type=bounded(float, 0.001, 100_000, " MB"), default=10.0,
+                       help="rotate the --log file at this size (default 10)")
+    kiosk.add_argument("--log-backups", type=bounded(int, 0, 1000), default=5, help="old --log files kept (default 5)")
     kiosk.add_argument("--daily-restart", default=None, metavar="HH:MM", help="restart the player every day at this "
                        "wall-clock time (pick a quiet hour; the schedule's time zone when --schedule is given)")
     kiosk.add_argument("--state-dir", default=None, metavar="DIR", help="where the last good copy of the show is "
@@ -112,11 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     emotions = sub.add_parser("emotions", help="per frame: face boxes and emotion probabilities (raw, smoothed)")
     emotions.add_argument("source", metavar="SOURCE", help="camera index, video file, stream URL or image folder")
     emotions.add_argument("--json", action="store_true", help="one JSON object per line and per frame")
-    emotions.add_argument("--frames", type=int, default=None, help="stop after N frames (default: the whole source)")
+    emotions.add_argument("--frames", type=bounded(int, 1, MAX_FRAMES), default=None,
+                          help="stop after N frames (default: the whole source)")
     emotions.add_argument("--face", choices=["largest", "central", "aggregate"], default="largest",
                           help="which face is the main one (aggregate: all, averaged)")
-    emotions.add_argument("--half-life", type=float, default=1.0, help="smoothing half-life in seconds (default 1)")
-    emotions.add_argument("--fps", type=float, default=10.0, help="frame rate of an image folder (default 10)")
+    emotions.add_argument("--half-life", type=bounded(float, 0, 3600, " seconds"), default=1.0,
+                          help="smoothing half-life in seconds (default 1)")
+    emotions.add_argument("--fps", type=fps, default=10.0, help="frame rate of an image folder (default 10)")
     emotions.add_argument("--models", default=None, help="model folder (default: the bundled pack)")
     return parser
 
@@ -125,14 +207,25 @@ class UserError(Exception):
     """A mistake the operator can fix: printed as one line, exit 2."""
 
 
-def parse_size_arg(text: str | None) -> tuple[int, int] | None:
-    """``"1280x720"`` -> ``(1280, 720)``; None stays None."""
-    if text is None:
-        return None
-    parts = text.lower().replace("×", "x").split("x")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts) or min(int(p) for p in parts) <= 0:
-        raise UserError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720")
-    return int(parts[0]), int(parts[1])
+def parse_size_arg(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"1280x720"`` -> ``(1280, 720)`` within the show schema's size bounds; a parsed size and None pass."""
+    if text is None or isinstance(text, tuple):
+        return text
+    try:
+        return size_type(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UserError(f"--size {text!r}: {exc}") from None
+
+
+def size_fits(show: Show, size: tuple[int, int] | None, option: str = "--size") -> bool:
+    """True when every scene of ``show`` can be drawn at ``size``; else print why in one line (exit 2 follows)."""
+    from installation.show.load import size_problems
+
+    problems = size_problems(show, size) if size is not None else []
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        print(f"error: {option} {size[0]}x{size[1]}: {problems[0]}{more}", file=sys.stderr)
+    return not problems
 
 
 def default_show() -> Path:
@@ -178,6 +271,8 @@ def run_render(args: argparse.Namespace) -> int:
     if show is None:
         return EXIT_USER_ERROR
     size = size or (tuple(show.display.size) if show.display.size else DEFAULT_SIZE)
+    if not size_fits(show, size):
+        return EXIT_USER_ERROR
     try:
         result = render_show(show, args.out, seconds=args.seconds, fps=args.fps, size=size, start=args.start)
     except (VideoError, ContextUnavailable) as exc:
@@ -237,6 +332,8 @@ def run_play(args: argparse.Namespace) -> int:
     if show is None:
         return EXIT_USER_ERROR
     size = size or (tuple(show.display.size) if show.display.size else None)
+    if not size_fits(show, size):
+        return EXIT_USER_ERROR
     if args.headless:
         return _run_headless(args, show, size)
     if not display_available():
@@ -335,17 +432,20 @@ def run_generate(args: argparse.Namespace) -> int:
     """``installation generate``: PNGs + manifest; bad models or styles are one line and exit 2."""
     from installation.generate import generate_collection
     from installation.inference.contract import ModelContractError
+    from installation.inference.encoder import PaintingEncoder
     from installation.inference.generator import Generator, Upscaler
     from installation.pack import pack_path
 
-    if args.count <= 0:
-        print("error: --count must be > 0", file=sys.stderr)
+    if args.count <= 0 or args.count > MAX_COUNT:
+        print(f"error: --count must be > 0 and at most {MAX_COUNT:,}", file=sys.stderr)
         return EXIT_USER_ERROR
     try:
         generator = Generator(pack_path("generator", args.models))
         upscaler = None if args.no_upscale else Upscaler(pack_path("upscaler", args.models))
+        encoder = PaintingEncoder(pack_path("encoder", args.models)) if args.candidates > 1 else None
         manifest = generate_collection(generator, Path(args.out), count=args.count, seed=args.seed,
-                                       styles=args.styles, mix=args.mix, upscaler=upscaler)
+                                       styles=args.styles, mix=args.mix, upscaler=upscaler, encoder=encoder,
+                                       candidates=args.candidates)
     except (ModelContractError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -600,6 +700,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
             return EXIT_USER_ERROR
         print(f"kiosk: {show_path} is invalid (above); playing its last good version, saved {kept.saved_at()}, "
               "until the file is fixed", file=sys.stderr, flush=True)
+    if not size_fits(show, size):
+        return EXIT_USER_ERROR
     schedule = None
     if args.schedule is not None:
         schedule = load_schedule_or_report(args.schedule, show, show_path)
@@ -657,7 +759,10 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2, one line printed): a code, like every command
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     if args.command == "doctor":
         from installation.doctor import run_doctor

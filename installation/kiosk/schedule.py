@@ -37,7 +37,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from installation.show.errors import ShowError, ShowIssue, format_path, sort_issues
 from installation.show.fields import StrictModel, custom_error, describe
-from installation.show.load import _read_text, to_plain  # the show loader's file checks (missing, binary, non-UTF-8)
+from installation.show.load import read_text_file, to_plain  # bounded: regular files up to 1 MiB, UTF-8 text
 from installation.show.messages import did_you_mean, locate, validation_issues
 from installation.show.yaml_loader import load_yaml
 
@@ -503,9 +503,10 @@ def check_schedule_text(text: str, file: str = "<string>") -> ScheduleReport:
 
 
 def check_schedule(path: str | Path) -> ScheduleReport:
-    """Check one schedule file (missing, folder, binary, non-UTF-8 and invalid files are reported, not raised)."""
+    """Check one schedule file (missing, folder, FIFO, device, over 1 MiB, binary, non-UTF-8 and invalid files
+    are reported, not raised; the YAML is read with the show loader's depth and alias limits)."""
     file = str(path)
-    text, problem = _read_text(Path(path), file)
+    text, problem = read_text_file(Path(path), file, "schedule file")
     if problem is not None or text is None:
         return ScheduleReport(file, errors=[problem] if problem else [])
     return check_schedule_text(text, file)

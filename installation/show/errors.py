@@ -7,6 +7,16 @@ from dataclasses import dataclass
 
 Loc = tuple[str | int, ...]
 
+MAX_MESSAGE_CHARS = 300  # a whole issue line stays readable in a terminal or a log, whatever the file held
+MAX_PATH_CHARS = 160  # a key path built from absurdly long keys
+MAX_QUOTE_CHARS = 80  # a value or key quoted inside a message
+
+
+def clip(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: a 1 MB line in a file must not become a 1 MB error."""
+    text = str(text)
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
 
 def format_path(loc: Iterable[str | int]) -> str:
     """``('cues', 2, 'transition', 'seconds')`` -> ``cues[2].transition.seconds``."""
@@ -28,6 +38,11 @@ class ShowIssue:
     path: str
     message: str
     warning: bool = False
+
+    def __post_init__(self) -> None:
+        # the last line of defence: whatever built the message, an issue never quotes megabytes back
+        object.__setattr__(self, "message", clip(self.message, MAX_MESSAGE_CHARS))
+        object.__setattr__(self, "path", clip(self.path, MAX_PATH_CHARS))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"

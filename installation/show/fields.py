@@ -5,14 +5,25 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
+
+from installation.show.errors import clip
+
+# Bounds that make "a show that validates plays" true (docs/show-scripts.md, "Limits"). The CLI uses the same.
+MIN_SECONDS = 0.01  # transitions, intervals: below this a value means nothing at any frame rate
+MIN_DURATION = 0.05  # a cue: ~1.5 frames at 30 fps; shorter ones are never seen and make seeks slow
+MAX_SECONDS = 7 * 24 * 3600.0  # a week: longer waits are a `follow: hold`; keeps show times float32-friendly
+MIN_SIDE, MAX_SIDE = 16, 16384  # pixels per side of a display or render (GL's usual maximum texture size)
+MAX_PIXELS = 8192 * 4096  # 32 Mpx, 8K UHD fits: a frame buffer of ~128 MiB, with room for the post chain
+MAX_SEED = 2**32 - 1  # numpy and torch accept these; negative seeds crash numpy at the second pass
+MAX_SCREEN = 31  # monitor index
 
 TransitionType = Literal["cut", "crossfade", "dissolve", "wipe"]
 Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out", "smoothstep"]
 Rgb = tuple[int, int, int]
 
-_SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
+_SIZE = re.compile(r"^\s*(\d{1,12})\s*[xX×]\s*(\d{1,12})\s*$")  # longer digit runs are no size
 _HEX = re.compile(r"^#([0-9a-fA-F]{6})$")
 
 
@@ -28,12 +39,14 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(str(value))
+        return repr(clip(str(value)))
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list | tuple):
         return "a list"
-    return str(value)
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a number too large to use"  # str() of a huge int is slow, or refused past 4300 digits
+    return clip(str(value))
 
 
 def parse_colour(value: Any) -> Rgb:
@@ -58,11 +71,39 @@ def colour_floats(rgb: Rgb) -> tuple[float, float, float]:
     return rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0
 
 
+def size_problem(w: int, h: int) -> str | None:
+    """Why ``w`` x ``h`` pixels cannot be drawn (too small, too large a side, too many pixels), or None."""
+    if w <= 0 or h <= 0:
+        return "width and height must be > 0"
+    if w < MIN_SIDE or h < MIN_SIDE:
+        return f"width and height must be at least {MIN_SIDE} pixels"
+    if w > MAX_SIDE or h > MAX_SIDE:
+        return f"width and height must be at most {MAX_SIDE} pixels"
+    if w * h > MAX_PIXELS:
+        return f"{w}x{h} is {w * h:,} pixels; at most {MAX_PIXELS:,} (8192x4096, 8K UHD fits)"
+    return None
+
+
+def size_from_text(text: str) -> tuple[int, int]:
+    """``"WxH"`` -> ``(W, H)`` within the size bounds; ``ValueError`` with a readable message otherwise.
+    The one size parser of the show schema and the command line (``--size``)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise ValueError(f"expected WIDTHxHEIGHT, e.g. 1280x720, got {describe(text)}")
+    w, h = int(m.group(1)), int(m.group(2))
+    if (problem := size_problem(w, h)) is not None:
+        raise ValueError(problem)
+    return w, h
+
+
 def parse_size(value: Any) -> tuple[int, int]:
-    """``[W, H]`` or ``"WxH"`` -> ``(W, H)``, both > 0."""
-    if isinstance(value, str) and (m := _SIZE.match(value)):
-        w, h = int(m.group(1)), int(m.group(2))
-    elif (
+    """``[W, H]`` or ``"WxH"`` -> ``(W, H)``, each side 16..16384 and at most :data:`MAX_PIXELS` in all."""
+    if isinstance(value, str):
+        try:
+            return size_from_text(value)
+        except ValueError as exc:
+            raise custom_error(str(exc).replace("WIDTHxHEIGHT", "[width, height] or 'WIDTHxHEIGHT'")) from None
+    if (
         isinstance(value, list | tuple)
         and len(value) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
@@ -70,14 +111,51 @@ def parse_size(value: Any) -> tuple[int, int]:
         w, h = int(value[0]), int(value[1])
     else:
         raise custom_error(f"expected [width, height] or 'WIDTHxHEIGHT', got {describe(value)}")
-    if w <= 0 or h <= 0:
-        raise custom_error("width and height must be > 0")
+    if (problem := size_problem(w, h)) is not None:
+        raise custom_error(problem)
     return w, h
+
+
+def check_seed(value: int) -> int:
+    """Seeds are fixed numbers 0..2**32-1: the same seed gives the same show in every render."""
+    if value < 0:
+        raise custom_error("must be >= 0: a seed is a fixed number (the same seed gives the same show); "
+                           "-1 for 'random' is not supported, pick any number such as 7")
+    if value > MAX_SEED:
+        raise custom_error(f"must be <= {MAX_SEED}")
+    return value
 
 
 Colour = Annotated[Rgb, BeforeValidator(parse_colour)]
 Size = Annotated[tuple[int, int], BeforeValidator(parse_size)]
-Seconds = Annotated[float, Field(gt=0)]
+
+
+def seconds_problem(value: float, low: float, zero_ok: bool = False) -> str | None:
+    """Why ``value`` seconds is out of bounds (``low``..a week; 0 too when ``zero_ok``), or None."""
+    if zero_ok and value == 0:
+        return None
+    if value <= 0:
+        return "must be >= 0" if zero_ok else "must be > 0"
+    if value < low:
+        return f"must be 0 or at least {low:g} seconds" if zero_ok else f"must be at least {low:g} seconds"
+    if value > MAX_SECONDS:
+        return f"must be at most {MAX_SECONDS:g} seconds (a week; for longer, `follow: hold`)"
+    return None
+
+
+def bounded_seconds(low: float, zero_ok: bool = False) -> AfterValidator:
+    def check(value: float) -> float:
+        if (problem := seconds_problem(value, low, zero_ok)) is not None:
+            raise custom_error(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+Seconds = Annotated[float, bounded_seconds(MIN_SECONDS)]  # transitions, intervals: 0.01 s .. a week
+Duration = Annotated[float, bounded_seconds(MIN_DURATION)]  # how long a cue plays: 0.05 s .. a week
+Wait = Annotated[float, bounded_seconds(0.0, zero_ok=True)]  # 0 .. a week (linger, min_interval, smoothing)
+Seed = Annotated[int, AfterValidator(check_seed)]
 
 
 class StrictModel(BaseModel):

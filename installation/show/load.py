@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,10 @@ from installation.show.schema import Show, parse_cue_id, parse_follow
 from installation.show.yaml_loader import load_yaml
 
 log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 1024 * 1024  # a show or schedule file: the largest real one is a few KiB
+MAX_ERRORS = 50  # issues listed per file; a generated file with 10,000 bad cues needs the first few
+REFERENCE_SIZE = (1280, 720)  # a show without display.size must draw here (`render`'s default size)
 
 
 @dataclass
@@ -162,6 +168,28 @@ def _complete(show: Show, scenes: dict[int, SceneParams]) -> None:
             cue.duration = show.defaults.duration
 
 
+def _size_issues(tree: dict, file: str, show: Show, scenes: dict[int, SceneParams]) -> list[ShowIssue]:
+    """Each scene must draw at the show's display.size (or, without one, at :data:`REFERENCE_SIZE`)."""
+    size = tuple(show.display.size) if show.display.size else REFERENCE_SIZE
+    note = "" if show.display.size else f" ({size[0]}x{size[1]} is the size used when display.size is not given)"
+    return [_issue(file, tree, ("cues", i, "scene", *p.loc), p.message + note)
+            for i, params in scenes.items() for p in params.size_problems(size)]
+
+
+def size_problems(show: Show, size: tuple[int, int]) -> list[str]:
+    """Why ``show`` cannot be drawn at ``size`` (for ``--size``): ``cue 'grid': ...`` per problem."""
+    return [f"cue '{cue.id}': {p.message}" for cue in show.cues for p in cue.scene.size_problems(size)]
+
+
+def _capped(issues: list[ShowIssue], file: str) -> list[ShowIssue]:
+    errors = [i for i in issues if not i.warning]
+    if len(errors) <= MAX_ERRORS:
+        return issues
+    kept = errors[:MAX_ERRORS]
+    more = ShowIssue(file, kept[-1].line, "", f"... and {len(errors) - MAX_ERRORS} more errors (fix these first)")
+    return [i for i in issues if i.warning][:MAX_ERRORS] + kept + [more]
+
+
 def check_text(text: str, file: str = "<string>", base_dir: Path | str | None = None) -> ShowReport:
     """Check show-script ``text``; paths in it resolve against ``base_dir`` (default: the current folder)."""
     report = ShowReport(file)
@@ -182,10 +210,12 @@ def check_text(text: str, file: str = "<string>", base_dir: Path | str | None = 
         issues.extend(_check_cues(tree, file))
         scenes, scene_issues = _check_scenes(tree, file, base)
         issues.extend(scene_issues)
+        if show is not None:
+            issues.extend(_size_issues(tree, file, show, scenes))
         if show is not None and not any(not i.warning for i in issues):
             _complete(show, scenes)
             report.show = show
-    for issue in sort_issues(issues):
+    for issue in _capped(sort_issues(issues), file):
         (report.warnings if issue.warning else report.errors).append(issue)
     if report.errors:
         report.show = None
@@ -194,15 +224,65 @@ def check_text(text: str, file: str = "<string>", base_dir: Path | str | None = 
     return report
 
 
-def _read_text(path: Path, file: str) -> tuple[str | None, ShowIssue | None]:
-    if not path.exists():
-        return None, ShowIssue(file, 1, "", "file not found")
-    if path.is_dir():
-        return None, ShowIssue(file, 1, "", "is a folder, not a show file")
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(mode: int, what: str) -> str:
+    if stat.S_ISDIR(mode):
+        return f"is a folder, not a {what}"
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"is {kind}, not a {what} (only regular files are read)"
+
+
+def _too_big(size: int, what: str) -> str:
+    return f"is {size:,} bytes; a {what} may have at most {MAX_FILE_BYTES:,} bytes (1 MiB)"
+
+
+def _read_capped(path: Path, what: str) -> bytes | str:
+    """The bytes of the regular file ``path`` (at most :data:`MAX_FILE_BYTES`), or why they cannot be read.
+    A FIFO, a device or a folder is refused before it is opened, so nothing can block or stream forever;
+    the file is opened non-blocking and re-checked in case it was swapped after the first look."""
     try:
-        data = path.read_bytes()
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "file not found"
     except OSError as exc:
-        return None, ShowIssue(file, 1, "", f"cannot read: {exc.strerror or exc}")
+        return f"cannot read: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        return _not_regular(info.st_mode, what)
+    if info.st_size > MAX_FILE_BYTES:
+        return _too_big(info.st_size, what)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return _not_regular(info.st_mode, what)
+        chunks, total = [], 0
+        while total <= MAX_FILE_BYTES:  # the file may grow while it is read: never more than the cap + 1
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+    if total > MAX_FILE_BYTES:
+        return f"is more than {MAX_FILE_BYTES:,} bytes (1 MiB), the most a {what} may have"  # grew, or /proc
+    return b"".join(chunks)
+
+
+def read_text_file(path: Path, file: str, what: str = "show file") -> tuple[str | None, ShowIssue | None]:
+    """A show or schedule file as text, or the one issue that stops reading it: missing, not a regular file,
+    over 1 MiB, binary, not UTF-8. Never blocks on a FIFO or a device."""
+    data = _read_capped(path, what)
+    if isinstance(data, str):
+        return None, ShowIssue(file, 1, "", data)
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         return None, ShowIssue(file, line, "", "not a text file (it contains NUL bytes)")
@@ -218,7 +298,7 @@ def check_show(path: str | Path, base_dir: str | Path | None = None) -> ShowRepo
     Relative paths in it resolve against ``base_dir``, by default the file's own folder (the kiosk plays a
     copy of a show kept elsewhere, whose paths still mean what they meant next to the original)."""
     file = str(path)
-    text, problem = _read_text(Path(path), file)
+    text, problem = read_text_file(Path(path), file)
     if problem is not None or text is None:
         return ShowReport(file, errors=[problem] if problem else [])
     base = Path(base_dir).absolute() if base_dir is not None else Path(path).absolute().parent

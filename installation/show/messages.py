@@ -10,7 +10,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from installation.show.errors import Loc, ShowIssue, format_path
+from installation.show.errors import Loc, ShowIssue, clip, format_path
 from installation.show.fields import describe
 from installation.show.yaml_loader import NodeDict, NodeList
 
@@ -84,10 +84,11 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
 
 def unknown_key_message(key: str, allowed: Sequence[str] | None) -> str:
     """``unknown key 'durration' (did you mean 'duration'?)``, or the allowed keys when nothing is close."""
+    quoted = clip(key)  # a key can be a whole 1 MB line
     if not allowed:
-        return f"unknown key '{key}'"
-    hint = did_you_mean(key, allowed)
-    return f"unknown key '{key}'{hint}" if hint else f"unknown key '{key}' (allowed: {', '.join(allowed)})"
+        return f"unknown key '{quoted}'"
+    hint = did_you_mean(key[:200], allowed)
+    return f"unknown key '{quoted}'{hint}" if hint else f"unknown key '{quoted}' (allowed: {', '.join(allowed)})"
 
 
 def one_of_message(value: Any, choices: Sequence[str]) -> str:
@@ -141,6 +142,8 @@ def humanize(error: Any, model: type[BaseModel]) -> tuple[Loc, str]:
         return loc, f"needs at least {n} item{'s' if n != 1 else ''}"
     if kind == "too_long":
         return loc, f"has more than {ctx.get('max_length')} items"
+    if kind == "string_too_long":
+        return loc, f"at most {ctx.get('max_length')} characters, got {len(value) if isinstance(value, str) else '?'}"
     if kind == "show":
         return loc, str(ctx.get("message", error["msg"]))
     message = str(error["msg"]).removeprefix("Value error, ")

@@ -16,30 +16,44 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, PrivateAttr, SerializeAsAny, field_validator
 
 from installation.show.errors import ShowIssue
-from installation.show.fields import Colour, Seconds, Size, StrictModel, Transition, custom_error, describe
+from installation.show.fields import (
+    MAX_SCREEN,
+    Colour,
+    Duration,
+    Size,
+    StrictModel,
+    Transition,
+    custom_error,
+    describe,
+)
 from installation.show.scene_params import SceneParams
 
 SHOW_VERSION = 1
 FollowKind = Literal["next", "hold", "loop", "goto"]
 _CUE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+MAX_CUE_ID = 64  # characters: ids appear in logs, OSC replies and /status
+MAX_CUES = 10_000  # a cue list longer than this is a generated file gone wrong
+MAX_POST_STEPS = 8  # the renderer keeps one Kuwahara and one grade; more is a mistake
 
 
 class Kuwahara(StrictModel):
     """Anisotropic Kuwahara painterly filter."""
 
     type: Literal["kuwahara"]
+    # the renderer draws sharpness 1..12 and anisotropy 0.05..10 and clamps beyond, with a warning
+    # (installation/scenes/post.py); the upper bounds here only keep absurd numbers out of a show
     radius: int = Field(4, ge=1, le=12)
-    sharpness: float = Field(8.0, gt=0)
-    anisotropy: float = Field(1.0, gt=0)
+    sharpness: float = Field(8.0, gt=0, le=100)
+    anisotropy: float = Field(1.0, gt=0, le=100)
 
 
 class Grade(StrictModel):
     """Colour grading: exposure in stops, contrast and saturation as factors (1 = unchanged), a tint."""
 
     type: Literal["grade"]
-    exposure: float = Field(0.0, ge=-10, le=10)
-    contrast: float = Field(1.0, ge=0)
-    saturation: float = Field(1.0, ge=0)
+    exposure: float = Field(0.0, ge=-10, le=10)  # the renderer clamps to -8..8 and saturation to 0..4
+    contrast: float = Field(1.0, ge=0, le=10)
+    saturation: float = Field(1.0, ge=0, le=10)
     tint: Colour = (255, 255, 255)
     tint_amount: float = Field(0.0, ge=0, le=1)
 
@@ -51,7 +65,7 @@ POST_STEP_TYPES = ("kuwahara", "grade")
 class Display(StrictModel):
     """Where and how the show is drawn. ``size`` ``None`` means the screen's own size."""
 
-    screen: int = Field(0, ge=0)
+    screen: int = Field(0, ge=0, le=MAX_SCREEN)
     size: Size | None = None
     fullscreen: bool = True
     vsync: bool = True
@@ -62,8 +76,8 @@ class Defaults(StrictModel):
     """Values a cue gets when it does not set them itself."""
 
     transition: Transition = Field(default_factory=Transition)
-    duration: Seconds | None = None
-    post: list[PostStep] = Field(default_factory=list)
+    duration: Duration | None = None
+    post: list[PostStep] = Field(default_factory=list, max_length=MAX_POST_STEPS)
 
 
 def parse_follow(value: Any) -> str:
@@ -89,6 +103,8 @@ def parse_cue_id(value: Any) -> Any:
         value = str(value)
     if isinstance(value, str) and not _CUE_ID.match(value):
         raise custom_error(f"cue ids use letters, digits, '_', '-' and '.', got {describe(value)}")
+    if isinstance(value, str) and len(value) > MAX_CUE_ID:
+        raise custom_error(f"cue ids have at most {MAX_CUE_ID} characters, got {describe(value)}")
     return value
 
 
@@ -97,11 +113,11 @@ class Cue(StrictModel):
 
     id: Annotated[str, BeforeValidator(parse_cue_id)] | None = None
     scene: SerializeAsAny[SceneParams]
-    duration: Seconds | None = None
+    duration: Duration | None = None
     until: Literal["done"] | None = None
     transition: Transition | None = None
     follow: Annotated[str, BeforeValidator(parse_follow)] = "next"
-    post: list[PostStep] | None = None
+    post: list[PostStep] | None = Field(None, max_length=MAX_POST_STEPS)
 
     @property
     def follow_kind(self) -> FollowKind:
@@ -123,10 +139,10 @@ class Show(StrictModel):
     """A validated show. Load one with :func:`installation.show.load_show`."""
 
     version: int
-    name: str | None = None
+    name: str | None = Field(None, max_length=200)  # a window title, not a text
     display: Display = Field(default_factory=Display)
     defaults: Defaults = Field(default_factory=Defaults)
-    cues: list[Cue] = Field(min_length=1)
+    cues: list[Cue] = Field(min_length=1, max_length=MAX_CUES)
 
     _path: Path | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)

@@ -4,6 +4,10 @@ Mappings load as :class:`NodeDict`, sequences as :class:`NodeList`, strings, int
 :class:`NodeStr`, :class:`NodeInt`, :class:`NodeFloat`; each carries ``.line`` (1-based) and ``.file``.
 ``true``/``false``/``null`` cannot be subclassed, so every container also keeps the line of each of its
 entries: ``NodeDict.key_lines[key]`` and ``NodeList.item_lines[i]``. Duplicate keys are errors.
+
+Reading is bounded (a show edit may come from anyone who can write the file): at most :data:`MAX_DEPTH`
+levels of nesting and :data:`MAX_NODES` values, counting every value an alias repeats, so deep nesting
+and "billion laughs" end as one ``FILE:LINE`` issue instead of a RecursionError or gigabytes of memory.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 from typing import Any
 
 import yaml
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from installation.show.errors import Loc, ShowIssue, format_path
@@ -19,6 +24,19 @@ from installation.show.errors import Loc, ShowIssue, format_path
 log = logging.getLogger(__name__)
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+MAX_DEPTH = 64  # levels of nesting (a show needs about 8); PyYAML's composer recurses per level
+MAX_NODES = 100_000  # values in the tree as built, aliases expanded (a large show has a few thousand)
+MAX_NUMBER_CHARS = 40  # an integer written with more characters is no count, size or seed
+
+
+class _LimitError(Exception):
+    """The document is over one of the limits above: reported as an issue at ``line``."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
 
 
 class NodeStr(str):
@@ -76,6 +94,31 @@ class LineLoader(yaml.SafeLoader):
         self.file = file
         # (container, key, line, message): paths are filled in once the whole tree exists
         self.problems: list[tuple[Any, str | None, int, str]] = []
+        self._depth = 0
+        self._composed = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        """PyYAML's composer, with the nesting depth and the node count bounded while it reads."""
+        if self.check_event(AliasEvent):  # an alias adds no new node here; check_expansion counts what it repeats
+            return super().compose_node(parent, index)
+        line = self.peek_event().start_mark.line + 1
+        self._composed += 1
+        if self._composed > MAX_NODES:
+            raise _LimitError(line, f"too many values: a show file holds at most {MAX_NODES:,}")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _LimitError(line, f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        check_expansion(node)
+        return self.construct_document(node)
 
     def _stamp(self, value: Any, node: Node) -> Any:
         value.line = _line(node)
@@ -86,7 +129,13 @@ class LineLoader(yaml.SafeLoader):
         return self._stamp(NodeStr(self.construct_scalar(node)), node)
 
     def construct_line_int(self, node: ScalarNode) -> NodeInt:
-        return self._stamp(NodeInt(self.construct_yaml_int(node)), node)
+        # long digit runs are slow to convert (base 60 quadratically) or refused past 4300 digits
+        if len(str(node.value)) > MAX_NUMBER_CHARS:
+            raise _LimitError(_line(node), f"number too long (more than {MAX_NUMBER_CHARS} characters)")
+        value = self.construct_yaml_int(node)
+        if value.bit_length() > 64:
+            raise _LimitError(_line(node), "number too large (no setting of a show needs more than 64 bits)")
+        return self._stamp(NodeInt(value), node)
 
     def construct_line_float(self, node: ScalarNode) -> NodeFloat:
         return self._stamp(NodeFloat(self.construct_yaml_float(node)), node)
@@ -132,6 +181,41 @@ LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_line_se
 LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_line_map)
 
 
+def check_expansion(root: Node) -> None:
+    """Raise :class:`_LimitError` when the tree built from ``root`` would be deeper than :data:`MAX_DEPTH` or
+    hold more than :data:`MAX_NODES` values. Aliases share nodes, so (size, height) is memoised per node:
+    linear time however much the aliases would repeat. An alias inside its own anchor is a cycle: too deep."""
+    known: dict[int, tuple[int, int]] = {}
+
+    def too_deep(node: Node) -> _LimitError:
+        return _LimitError(_line(node), f"nested more than {MAX_DEPTH} levels deep through aliases "
+                           "(or an alias inside its own anchor)")
+
+    def measure(node: Node, depth: int) -> tuple[int, int]:
+        if depth > MAX_DEPTH:  # only a cycle gets here: memoised heights are all within the limit
+            raise too_deep(node)
+        if id(node) in known:
+            return known[id(node)]
+        if isinstance(node, SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        measured = [measure(child, depth + 1) for child in children]
+        size = 1 + sum(m[0] for m in measured)
+        height = 1 + max((m[1] for m in measured), default=0)
+        if height > MAX_DEPTH:
+            raise too_deep(node)
+        if size > MAX_NODES:
+            raise _LimitError(_line(node), f"aliases here expand to more than {MAX_NODES:,} values "
+                              "(a 'billion laughs' file?)")
+        known[id(node)] = (size, height)
+        return size, height
+
+    measure(root, 1)
+
+
 def _paths(root: Any) -> dict[int, Loc]:
     """id(container) -> its key path, for every mapping and sequence in the tree."""
     found: dict[int, Loc] = {}
@@ -148,12 +232,21 @@ def _paths(root: Any) -> dict[int, Loc]:
     return found
 
 
+MAX_TAB_ISSUES = 20  # a file indented with tabs throughout needs one hint, not a line per line
+
+
 def _tab_issues(text: str, file: str) -> list[ShowIssue]:
     issues = []
+    lines = last = 0
     for number, line in enumerate(text.splitlines(), start=1):
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in indent:
-            issues.append(ShowIssue(file, number, "", "tab used for indentation (YAML needs spaces)"))
+            lines, last = lines + 1, number
+            if lines <= MAX_TAB_ISSUES:
+                issues.append(ShowIssue(file, number, "", "tab used for indentation (YAML needs spaces)"))
+    if lines > MAX_TAB_ISSUES:
+        issues.append(ShowIssue(file, last, "", f"{lines - MAX_TAB_ISSUES} more lines, up to this one, "
+                                "are indented with tabs"))
     return issues
 
 
@@ -194,6 +287,8 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, list[ShowIssue]]:
             root = loader.get_single_data()
         finally:
             loader.dispose()
+    except _LimitError as exc:
+        return None, [ShowIssue(file, exc.line, "", exc.message)]
     except yaml.YAMLError as exc:
         return None, [_syntax_issue(exc, text, file)]
     paths = _paths(root)
