@@ -28,6 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--widths", type=int, nargs="+", default=None,
+                   help="channels of the stem and each stage (default: the model's 24 48 96 192)")
     p.add_argument("--eval-only", action="store_true")
     p.add_argument("--checkpoint", type=Path, default=None, help="with --eval-only: the checkpoint to score")
     args = p.parse_args(argv)
@@ -81,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     train_x, train_y = bundle.stack("train")
     train_x, train_y = to_tensor(train_x), torch.from_numpy(train_y)
     state = common.resume(args.out, args.no_resume)
-    model = create_model("painting_encoder", **(state["config"] if state else {"classes": tuple(bundle.classes),
-                                                                                 "work_size": bundle.info["size"]}))
+    fresh = {"classes": tuple(bundle.classes), "work_size": bundle.info["size"]}
+    if args.widths:
+        fresh["widths"] = tuple(args.widths)
+    model = create_model("painting_encoder", **(state["config"] if state else fresh))
     if state:
         model.load_state_dict(state["state_dict"])
     model.to(device)
