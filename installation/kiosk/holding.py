@@ -3,7 +3,8 @@
 When the player keeps failing, the supervisor shows this instead: the screen cleared to a calm, almost
 black colour, frame after frame, with a heartbeat per presented frame like a player's, so the
 supervisor's health checks and ``/status`` work unchanged. It imports the GL context layer and the
-heartbeat only: a bug in a scene, the show loader, a model or a media file cannot take it down too.
+player link's heartbeat only: a bug in a scene, the show loader, a model or a media file cannot take it
+down too.
 
     python -m installation.kiosk.holding [--size WxH] [--headless --fps N] [--screen N] [--colour #RRGGBB]
 """
@@ -13,16 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from installation.kiosk.heartbeat import Pacer, from_env
+from installation.config import colour_floats, parse_colour, size_from_text
+from installation.pacing import Pacer
+from installation.player_link.heartbeat import from_env
+from installation.player_link.lifecycle import follow_supervisor
 
 COLOUR = "#0b0d12"
-
-
-def _rgb(text: str) -> tuple[float, float, float]:
-    text = text.lstrip("#")
-    if len(text) != 6:
-        raise ValueError(f"expected #RRGGBB, got {text!r}")
-    return tuple(int(text[i:i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,13 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--colour", default=COLOUR)
     args = p.parse_args(argv)
     try:
-        w, h = (int(v) for v in args.size.lower().split("x"))
-        colour = _rgb(args.colour)
+        w, h = size_from_text(args.size)  # the configuration layer's one size and colour rules
+        colour = colour_floats(parse_colour(args.colour))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from installation.render.context import ContextUnavailable, create_context
 
+    follow_supervisor()  # die with the supervisor; its SIGTERM ends the loop below
     beat = from_env()
     try:
         if args.headless:
@@ -63,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 beat.beat(frames, cue="safe")
             if pacer is not None:
                 pacer.wait()
-    except KeyboardInterrupt:  # the supervisor's SIGTERM (see heartbeat.from_env)
+    except KeyboardInterrupt:  # the supervisor's SIGTERM (see installation/player_link/lifecycle.py)
         pass
     finally:
         rc.close()

@@ -16,8 +16,8 @@ A schedule file (``installation kiosk SHOW --schedule hours.yaml``)::
 Rules: a window belongs to the day it starts on (``sat 23:00-02:00`` is open on Sunday at 01:00 even if
 Sunday is closed). Days not named are closed. ``24:00`` is allowed as an end time. A time the clock skips
 (the spring-forward hour) is reached at the jump; a time it shows twice (autumn) counts at its first
-occurrence. Errors are :class:`~installation.show.errors.ShowIssue` (``FILE:LINE key.path: message``),
-found with the show loader's line-keeping YAML reader and its pydantic message helpers.
+occurrence. Errors are :class:`~installation.config.ConfigIssue` (``FILE:LINE key.path: message``), found
+with the configuration layer's line-keeping YAML reader and its pydantic message helpers.
 
 Pure: no GL, no torch, no processes; the supervisor (installation/kiosk/supervisor.py) asks
 :meth:`Schedule.is_open` and :meth:`Schedule.next_change` with its (injectable) wall clock.
@@ -35,11 +35,21 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
-from installation.show.errors import ShowError, ShowIssue, format_path, sort_issues
-from installation.show.fields import StrictModel, custom_error, describe
-from installation.show.load import read_text_file, to_plain  # bounded: regular files up to 1 MiB, UTF-8 text
-from installation.show.messages import did_you_mean, locate, validation_issues
-from installation.show.yaml_loader import load_yaml
+from installation.config import (
+    ConfigError,
+    ConfigIssue,
+    StrictModel,
+    custom_error,
+    describe,
+    did_you_mean,
+    format_path,
+    load_yaml,
+    locate,
+    read_text_file,  # bounded: regular files up to 1 MiB, UTF-8 text
+    sort_issues,
+    to_plain,
+    validation_issues,
+)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -51,7 +61,7 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 Window = tuple[int, int]
 
 
-class ScheduleError(ShowError):
+class ScheduleError(ConfigError):
     """An invalid schedule file; ``issues`` lists every problem (``FILE:LINE key.path: message``)."""
 
 
@@ -353,7 +363,19 @@ class Schedule:
             out.append(f"{DAYS[day.weekday()].capitalize()} {day.isoformat()}  {text}{note}")
         return out
 
-    def check_cues(self, cue_ids: list[str], show: str = "the show") -> list[ShowIssue]:
+    def preview(self, at: datetime, days: int = 7) -> list[str]:
+        """What ``installation kiosk --check-schedule`` prints after its "ok" line: ``days`` days of hours from
+        ``at`` (indented), then whether it is open at ``at`` and when that changes next."""
+        at = at.replace(tzinfo=self.tz) if at.tzinfo is None else at.astimezone(self.tz)
+        lines = ["  " + line for line in self.day_lines(at.date(), days)]
+        change = self.next_change(at)
+        state = "open" if self.is_open(at) else "closed"
+        verb = "closes" if state == "open" else "opens"
+        then = f"{verb} {change.astimezone(self.tz):%a %Y-%m-%d %H:%M %Z}" if change else "never changes"
+        lines.append(f"at {at:%a %Y-%m-%d %H:%M %Z}: {state}; {then}")
+        return lines
+
+    def check_cues(self, cue_ids: list[str], show: str = "the show") -> list[ConfigIssue]:
         """Check ``outside: {cue, open}`` against the show's cue ids; fills in the opening cue (the one after
         the outside cue, wrapping to the first) when the file gives none."""
         o = self.outside
@@ -362,7 +384,7 @@ class Schedule:
         issues = []
         for cue, line, key in ((o.cue, o.line, "cue"), (o.open_cue, o.open_line, "open")):
             if cue is not None and cue not in cue_ids:
-                issues.append(ShowIssue(o.file, line, f"outside.{key}",
+                issues.append(ConfigIssue(o.file, line, f"outside.{key}",
                                         f"no cue '{cue}' in {show}{did_you_mean(cue, cue_ids)}"))
         if not issues and o.open_cue is None and cue_ids:
             o.open_cue = cue_ids[(cue_ids.index(o.cue) + 1) % len(cue_ids)]
@@ -372,7 +394,7 @@ class Schedule:
 # ---- loading -------------------------------------------------------------------------------------------
 
 
-def _window_issues(file: str, tree: Any, loc: tuple[str | int, ...], texts: list[str]) -> list[ShowIssue]:
+def _window_issues(file: str, tree: Any, loc: tuple[str | int, ...], texts: list[str]) -> list[ConfigIssue]:
     """Windows of one entry that overlap each other (reported at the later one)."""
     issues = []
     order = sorted(range(len(texts)), key=lambda i: parse_window(texts[i]))
@@ -380,13 +402,13 @@ def _window_issues(file: str, tree: Any, loc: tuple[str | int, ...], texts: list
         if parse_window(texts[prev])[1] > parse_window(texts[cur])[0]:
             line, path = locate(tree, (*loc, cur))
             other, _ = locate(tree, (*loc, prev))
-            issues.append(ShowIssue(file, line, format_path(path),
+            issues.append(ConfigIssue(file, line, format_path(path),
                                     f"'{texts[cur]}' overlaps '{texts[prev]}' (line {other})"))
     return issues
 
 
-def _build(model: _ScheduleModel, tree: Any, file: str) -> tuple[Schedule | None, list[ShowIssue]]:
-    issues: list[ShowIssue] = []
+def _build(model: _ScheduleModel, tree: Any, file: str) -> tuple[Schedule | None, list[ConfigIssue]]:
+    issues: list[ConfigIssue] = []
     weekly: dict[int, list[Window]] = {}
     owner: dict[int, str] = {}
     for key, texts in model.hours.items():
@@ -394,7 +416,7 @@ def _build(model: _ScheduleModel, tree: Any, file: str) -> tuple[Schedule | None
         for d in parse_days(key):
             if d in owner:
                 first, _ = locate(tree, ("hours", owner[d]))
-                issues.append(ShowIssue(file, line, format_path(path),
+                issues.append(ConfigIssue(file, line, format_path(path),
                                         f"{DAYS[d]} is already given by '{owner[d]}' (line {first})"))
                 continue
             owner[d] = key
@@ -407,7 +429,7 @@ def _build(model: _ScheduleModel, tree: Any, file: str) -> tuple[Schedule | None
         if day in exceptions:  # the same date written two ways (2026-12-24 and 20261224): YAML sees two keys
             line, path = locate(tree, ("exceptions", key))
             first, _ = locate(tree, ("exceptions", exception_keys[day]))
-            issues.append(ShowIssue(file, line, format_path(path), f"{day} is already given at line {first}"))
+            issues.append(ConfigIssue(file, line, format_path(path), f"{day} is already given at line {first}"))
             continue
         exceptions[day], exception_keys[day] = [parse_window(t) for t in texts], key
         issues += _window_issues(file, tree, ("exceptions", key), texts)
@@ -423,22 +445,24 @@ def _build(model: _ScheduleModel, tree: Any, file: str) -> tuple[Schedule | None
         pairs.append((day, windows, after if after in exceptions else after.weekday(),
                       exceptions.get(after, weekly.get(after.weekday(), []))))
     seen: set[tuple[int, str]] = set()
-    for day, windows, nxt, following in pairs:
+    # names of their own: ``day``, ``first`` and ``path`` above hold a date, a line and a YAML location
+    for start_day, windows, nxt, following in pairs:
         if not windows or not following:
             continue
         last = max(windows, key=lambda w: w[1])
-        first = min(following)
-        if last[1] - DAY_MINUTES > first[0]:
-            line, path = _locate_window(tree, model, day, last, owner, exception_keys)
-            other_line, _ = _locate_window(tree, model, nxt, first, owner, exception_keys)
+        first_window = min(following)
+        if last[1] - DAY_MINUTES > first_window[0]:
+            line, key_path = _locate_window(tree, model, start_day, last, owner, exception_keys)
+            other_line, _ = _locate_window(tree, model, nxt, first_window, owner, exception_keys)
             name = nxt.isoformat() if isinstance(nxt, date) else DAYS[nxt]
-            if (line, path) not in seen:
-                seen.add((line, path))
-                issues.append(ShowIssue(file, line, path, f"'{format_window(last)}' runs past midnight into "
-                                        f"{name}'s '{format_window(first)}' (line {other_line})"))
+            if (line, key_path) not in seen:
+                seen.add((line, key_path))
+                issues.append(ConfigIssue(file, line, key_path, f"'{format_window(last)}' runs past midnight "
+                                        f"into {name}'s '{format_window(first_window)}' (line {other_line})"))
+
     if not any(weekly.values()) and not any(exceptions.values()):
         line, path = locate(tree, ("hours",))
-        issues.append(ShowIssue(file, line, format_path(path), "never open: every day is closed"))
+        issues.append(ConfigIssue(file, line, format_path(path), "never open: every day is closed"))
     if issues:
         return None, issues
     if model.timezone:
@@ -474,7 +498,7 @@ class ScheduleReport:
 
     file: str
     schedule: Schedule | None = None
-    errors: list[ShowIssue] = field(default_factory=list)
+    errors: list[ConfigIssue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -485,9 +509,9 @@ def check_schedule_text(text: str, file: str = "<string>") -> ScheduleReport:
     """Check schedule ``text``; never raises for a bad file."""
     tree, issues = load_yaml(text, file)
     if tree is None and not issues:
-        issues = [ShowIssue(file, 1, "", "empty schedule file (it needs at least 'hours:')")]
+        issues = [ConfigIssue(file, 1, "", "empty schedule file (it needs at least 'hours:')")]
     if tree is not None and not isinstance(tree, dict):
-        issues.append(ShowIssue(file, getattr(tree, "line", 1) or 1, "",
+        issues.append(ConfigIssue(file, getattr(tree, "line", 1) or 1, "",
                                 "a schedule file is a mapping of keys (timezone:, hours:, exceptions:, outside:)"))
     schedule = None
     if isinstance(tree, dict):

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
+
+from installation.config.values import colour_floats, parse_colour
 
 ColorLike = Sequence[int] | str
 RGB8 = tuple[int, int, int]
 
 
 def parse_color(value: ColorLike) -> RGB8:
-    """``"#336699"``, ``"336699"`` or ``(51, 102, 153)`` -> ``(51, 102, 153)``; ValueError otherwise."""
-    if isinstance(value, str):
-        text = value.strip().lstrip("#")
-        if len(text) != 6:
-            raise ValueError(f"colour {value!r}: expected '#rrggbb'")
-        try:
-            return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
-        except ValueError:
-            raise ValueError(f"colour {value!r}: expected '#rrggbb'") from None
-    channels = tuple(value)
-    if len(channels) != 3 or not all(isinstance(c, Integral) and 0 <= c <= 255 for c in channels):
-        raise ValueError(f"colour {value!r}: expected three integers 0-255")
-    return int(channels[0]), int(channels[1]), int(channels[2])
+    """``"#336699"`` or ``(51, 102, 153)`` (a numpy array too) -> ``(51, 102, 153)``; ValueError otherwise.
+    The configuration layer's one colour rule (:func:`installation.config.parse_colour`)."""
+    return parse_colour(value)
 
 
 def to_unit(color: RGB8) -> tuple[float, float, float]:
     """0-255 -> 0-1 floats for uniforms and clear colours."""
-    return color[0] / 255.0, color[1] / 255.0, color[2] / 255.0
+    return colour_floats(color)

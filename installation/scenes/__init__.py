@@ -1,32 +1,48 @@
-"""Scenes: one module per scene type, found by the show's scene ``type`` in a small registry.
+"""Scenes: each scene type's parameters, validation-time checks, preparation and drawing together, one module
+(or package) per type, and the one place scene types are registered.
 
+Importing this package registers the built-in types below: their parameters go into the show layer's
+registry (:mod:`installation.show.scene_types`, which validates ``scene: {type: ...}``) and their drawing
+classes into :data:`SCENES` (which :func:`create_scene` plays), both through :func:`register`, so the two
+can never disagree. Whoever validates or plays a show imports this package first (the CLI, the kiosk's
+validation child, the player); the show layer itself never imports it.
+
+    import installation.scenes
     from installation.scenes import SceneEnv, create_scene
     scene = create_scene(cue.scene, SceneEnv(ctx, size, background, post_settings(cue.post)))
     scene.on_frame(t_in_cue, dt); scene.render(fbo); scene.release()
+
+A new scene type: a module with a :class:`~installation.show.SceneParams` subclass (``inspect`` for cheap disk
+checks, ``prepare`` for long work done before it plays) and a :class:`Scene` subclass, then
+``register("name", NameScene, NameParams)``.
 """
 
 from __future__ import annotations
 
 from installation.scenes.base import Scene, SceneEnv
-from installation.scenes.emotion_mirror import EmotionMirrorScene
-from installation.scenes.gradual_change import GradualChangeScene, RevealPlan
-from installation.scenes.image import ImageScene
+from installation.scenes.emotion_mirror import EmotionMirrorParams, EmotionMirrorScene
+from installation.scenes.gradual_change import GradualChangeParams, GradualChangeScene, RevealPlan
+from installation.scenes.image import ImageParams, ImageScene
 from installation.scenes.post import post_settings
-from installation.scenes.solid import SolidScene
-from installation.show import SceneParams
+from installation.scenes.solid import SolidParams, SolidScene
+from installation.show import SceneParams, register_scene
 
-SCENES: dict[str, type[Scene]] = {
-    "gradual_change": GradualChangeScene,
-    "solid": SolidScene,
-    "image": ImageScene,
-    "emotion_mirror": EmotionMirrorScene,
-}
+SCENES: dict[str, type[Scene]] = {}  # scene type -> its drawing; filled only by register()
 
 
-def register(name: str, scene: type[Scene]) -> type[Scene]:
-    """Make show scripts' ``type: name`` play ``scene`` (its parameters register with the show package)."""
+def register(name: str, scene: type[Scene], params: type[SceneParams] | None = None) -> type[Scene]:
+    """Make show scripts' ``type: name`` valid (``params``, into the show layer's registry) and playable
+    (``scene``). ``params`` may be left out only when it was registered with ``register_scene`` already."""
+    if params is not None:
+        register_scene(name, params)
     SCENES[name] = scene
     return scene
+
+
+register("gradual_change", GradualChangeScene, GradualChangeParams)
+register("solid", SolidScene, SolidParams)
+register("image", ImageScene, ImageParams)
+register("emotion_mirror", EmotionMirrorScene, EmotionMirrorParams)
 
 
 def create_scene(params: SceneParams, env: SceneEnv) -> Scene:
@@ -38,4 +54,5 @@ def create_scene(params: SceneParams, env: SceneEnv) -> Scene:
     return cls(env, params)
 
 
-__all__ = ["SCENES", "RevealPlan", "Scene", "SceneEnv", "create_scene", "post_settings", "register"]
+__all__ = ["SCENES", "EmotionMirrorParams", "GradualChangeParams", "ImageParams", "RevealPlan", "Scene",
+           "SceneEnv", "SolidParams", "create_scene", "post_settings", "register"]

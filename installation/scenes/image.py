@@ -1,13 +1,39 @@
-"""``image``: one still, fitted (contain / cover) with the show background behind, the cue's post chain baked in."""
+"""``image``: one still, fitted (contain / cover) with the show background behind, the cue's post chain baked in:
+its parameters (the file must read as an image when the show is validated) and its drawing."""
 
 from __future__ import annotations
 
-import moderngl
+from pathlib import Path
+from typing import Any, Literal
 
+import moderngl
+from pydantic import ConfigDict, ValidationInfo, field_validator
+
+from installation.collection import IMAGE_SUFFIXES, image_readable
 from installation.render import GridCompositor
 from installation.scenes.base import Scene, SceneEnv
 from installation.scenes.media import CellFeed
-from installation.show import ImageParams
+from installation.show import SceneParams, SceneProblem, resolve_path
+
+
+class ImageParams(SceneParams):
+    """One still image."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    type: Literal["image"]
+    path: Path
+    fit: Literal["cover", "contain"] = "contain"
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _resolve(cls, value: Any, info: ValidationInfo) -> Path:
+        return resolve_path(value, info, "file")
+
+    def inspect(self) -> list[SceneProblem]:
+        if self.path.suffix.lower() not in IMAGE_SUFFIXES or not image_readable(self.path):
+            return [SceneProblem(("path",), f"not a readable image: {self.path}")]
+        return []
 
 
 class ImageScene(Scene):

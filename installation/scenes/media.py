@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from installation import faults
+from installation.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def retry_settings(text: str | None) -> tuple[float, float]:
 
 @dataclass
 class _Failing:
-    failures: int
+    backoff: Backoff  # this file's failures in a row
     reason: str
     retry_at: float
 
@@ -84,9 +85,10 @@ class MediaHealth:
         """``path`` could not be read (``reason``: one line); returns the seconds until its next try."""
         key = str(path)
         state = self._failing.get(key)
-        failures = 1 if state is None else state.failures + 1
-        delay = min(self.longest, self.first * 2 ** (failures - 1))
-        self._failing[key] = _Failing(failures, reason, self.clock() + delay)
+        backoff = Backoff(self.first, self.longest) if state is None else state.backoff
+        delay = backoff.fail()
+        failures = backoff.failures
+        self._failing[key] = _Failing(backoff, reason, self.clock() + delay)
         self.failed_total += 1
         if state is None:  # the first failure of this file: once in the log and on /status
             log.warning("image %s skipped: %s; retrying in %g s, then less often (up to every %g s)",
@@ -106,7 +108,7 @@ class MediaHealth:
         state = self._failing.pop(key, None)
         if state is not None:
             self.recovered_total += 1
-            log.info("image %s reads again after %d failed tries; showing it", key, state.failures)
+            log.info("image %s reads again after %d failed tries; showing it", key, state.backoff.failures)
             self._report("media", f"image {Path(key).name} reads again; showing it", "info")
 
     def snapshot(self, names: int = 5) -> dict[str, Any]:
@@ -181,12 +183,15 @@ class CellFeed:
             if error is None:
                 self.health.loaded(source)
                 if current:
+                    assert want is not None  # current implies a want
                     want.failed = want.placeholder = False
                 continue
             self.health.failed(source, error)
             self.health.skipped(source)
             if current:
+                assert want is not None  # current implies a want
                 self._fail(cell, want, t)
+
         for cell in list(self._retry):
             want = self._want[cell]
             if self.health.wait(want.path) is not None:

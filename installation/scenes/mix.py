@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import moderngl
 
-from installation.render.programs import GLSL_VERSION, expand, set_uniforms
+from installation.render.programs import load_program, set_uniforms
 from installation.render.transitions import Transition, dispatch_source
 
-SHADER = Path(__file__).resolve().parent / "shaders" / "scene_mix.glsl"
-_INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.MULTILINE)
+# Scene shaders; the loader searches here first, then the renderer's shaders (lib/noise.glsl, ...).
+SHADER_DIR = Path(__file__).resolve().parent / "shaders"
 
 
 def mix_program(ctx: moderngl.Context) -> moderngl.Program:
-    """Compile ``scene_mix.glsl`` with the transition dispatch; includes resolve in the render shader folder."""
-    text = SHADER.read_text(encoding="utf-8").replace("#pragma inject transitions", dispatch_source())
-    body = _INCLUDE.sub(lambda m: expand(m.group(1)), text)
-    vertex = f"{GLSL_VERSION}\n#define VERTEX_SHADER 1\n#line 1\n{body}"
-    fragment = f"{GLSL_VERSION}\n#define FRAGMENT_SHADER 1\n#line 1\n{body}"
-    try:
-        return ctx.program(vertex_shader=vertex, fragment_shader=fragment)
-    except moderngl.Error as exc:
-        raise moderngl.Error(f"shader program 'scene_mix': {exc}") from exc
+    """Compile ``scene_mix.glsl`` with the transition dispatch."""
+    return load_program(ctx, "scene_mix", {"transitions": dispatch_source()}, search_path=(SHADER_DIR,))
 
 
 class SceneSlot:

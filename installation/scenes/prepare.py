@@ -2,9 +2,9 @@
 collection's order: image features, the GNN), run by the player before the first frame or, for a show
 reloaded while one plays, on a thread of its own so that the render loop never waits for it.
 
-A scene's parameters take part by having a ``prepare()`` method (idempotent; see
-:meth:`installation.show.scene_params.GradualChangeParams.prepare`); parameters nested in others (an
-emotion mirror's ``attract`` scene) are found too.
+Every scene's parameters have ``prepare()`` and ``needs_preparation`` (:class:`installation.show.SceneParams`;
+the work is in e.g. :meth:`installation.scenes.gradual_change.params.GradualChangeParams.prepare`);
+parameters nested in others (an emotion mirror's ``attract`` scene) are found too.
 """
 
 from __future__ import annotations

@@ -1,6 +1,13 @@
-"""Show scripts: YAML with line numbers -> validated :class:`Show` -> :class:`Timeline` (what plays at time t).
+"""Show scripts, described and validated: YAML with line numbers -> validated :class:`Show` -> :class:`Timeline`
+(what plays at time t). This layer never runs a pipeline (no orders, no model runs, no GL): it imports only
+:mod:`installation.config` and small base utilities (easing).
 
-Typical use::
+Scene types are not defined here: the show layer validates each cue's ``scene:`` through a registry it owns
+(:mod:`installation.show.scene_types`), and :mod:`installation.scenes` registers the built-in types into it.
+Import it before validating (``check_show`` says so loudly when nothing is registered)::
+
+    import installation.scenes                       # registers the scene types
+    from installation.show import Timeline, load_show
 
     show = load_show("shows/gradual_change.yaml")   # raises ShowError listing every problem
     timeline = Timeline(show)
@@ -9,24 +16,23 @@ Typical use::
 """
 
 from installation.easing import EASINGS, ease
-from installation.show.errors import ShowError, ShowIssue
-from installation.show.fields import Transition, colour_floats
-from installation.show.load import ShowReport, check_show, check_text, load_show, load_show_text
-from installation.show.scene_params import (
-    EmotionMirrorParams,
-    GradualChangeParams,
-    ImageParams,
-    SceneParams,
-    SolidParams,
-    register_scene,
-    scene_types,
+from installation.show.load import ShowError, ShowReport, check_show, check_text, load_show, load_show_text
+from installation.show.scene_types import SceneParams, SceneProblem, register_scene, resolve_path, scene_types
+from installation.show.schema import (
+    SHOW_VERSION,
+    Cue,
+    Defaults,
+    Display,
+    Grade,
+    Kuwahara,
+    PostStep,
+    Show,
+    Transition,
 )
-from installation.show.schema import SHOW_VERSION, Cue, Defaults, Display, Grade, Kuwahara, PostStep, Show
 from installation.show.timeline import Playhead, Timeline, TimelineEvent
 
 __all__ = [
-    "EASINGS", "SHOW_VERSION", "Cue", "Defaults", "Display", "EmotionMirrorParams", "Grade", "GradualChangeParams",
-    "ImageParams", "Kuwahara", "Playhead", "PostStep", "SceneParams", "Show", "ShowError", "ShowIssue",
-    "ShowReport", "SolidParams", "Timeline", "TimelineEvent", "Transition", "check_show", "check_text", "colour_floats",
-    "ease", "load_show", "load_show_text", "register_scene", "scene_types",
+    "EASINGS", "SHOW_VERSION", "Cue", "Defaults", "Display", "Grade", "Kuwahara", "Playhead", "PostStep",
+    "SceneParams", "SceneProblem", "Show", "ShowError", "ShowReport", "Timeline", "TimelineEvent", "Transition",
+    "check_show", "check_text", "ease", "load_show", "load_show_text", "register_scene", "resolve_path", "scene_types",
 ]

@@ -2,30 +2,43 @@
 
 ``load_show(path)`` returns a complete :class:`Show` or raises :class:`ShowError` listing every error;
 ``check_show(path)`` returns a :class:`ShowReport` instead of raising (for ``installation validate``).
+Scene types come from the registry (:mod:`installation.show.scene_types`): import :mod:`installation.scenes`
+before validating, which registers the built-in ones.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from installation.show.errors import ShowError, ShowIssue, format_path, sort_issues
-from installation.show.messages import did_you_mean, locate, one_of_message, validation_issues
-from installation.show.scene_params import SceneParams, scene_types
+from installation.config import (
+    ConfigError,
+    ConfigIssue,
+    did_you_mean,
+    format_path,
+    load_yaml,
+    locate,
+    one_of_message,
+    read_text_file,
+    sort_issues,
+    to_plain,
+    validation_issues,
+)
+from installation.show.scene_types import SceneParams, scene_types
 from installation.show.schema import Show, parse_cue_id, parse_follow
-from installation.show.yaml_loader import load_yaml
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 1024 * 1024  # a show or schedule file: the largest real one is a few KiB
 MAX_ERRORS = 50  # issues listed per file; a generated file with 10,000 bad cues needs the first few
 REFERENCE_SIZE = (1280, 720)  # a show without display.size must draw here (`render`'s default size)
+
+
+class ShowError(ConfigError):
+    """A show file is invalid. ``issues`` holds every error found (not just the first); ``str()`` is one per line."""
 
 
 @dataclass
@@ -34,26 +47,12 @@ class ShowReport:
 
     file: str
     show: Show | None = None
-    errors: list[ShowIssue] = field(default_factory=list)
-    warnings: list[ShowIssue] = field(default_factory=list)
+    errors: list[ConfigIssue] = field(default_factory=list)
+    warnings: list[ConfigIssue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.show is not None and not self.errors
-
-
-def to_plain(value: Any) -> Any:
-    """The YAML tree as plain ``dict``/``list``/``str``/``int``/``float`` (no line-carrying subclasses)."""
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    for kind in (str, int, float):
-        if isinstance(value, kind):
-            return kind(value)
-    return value
 
 
 def auto_cue_id(index: int) -> str:
@@ -61,9 +60,9 @@ def auto_cue_id(index: int) -> str:
     return f"cue{index + 1}"
 
 
-def _issue(file: str, tree: Any, loc: tuple[str | int, ...], message: str, warning: bool = False) -> ShowIssue:
+def _issue(file: str, tree: Any, loc: tuple[str | int, ...], message: str, warning: bool = False) -> ConfigIssue:
     line, path = locate(tree, loc)
-    return ShowIssue(file, line, format_path(path), message, warning)
+    return ConfigIssue(file, line, format_path(path), message, warning)
 
 
 def _raw_cue_ids(cues: list[Any]) -> list[str | None]:
@@ -82,7 +81,7 @@ def _raw_cue_ids(cues: list[Any]) -> list[str | None]:
     return ids
 
 
-def _check_cues(tree: dict, file: str) -> list[ShowIssue]:
+def _check_cues(tree: dict, file: str) -> list[ConfigIssue]:
     """Rules that span cues: unique ids, goto targets, a duration or ``until: done`` for each cue."""
     cues = tree.get("cues")
     if not isinstance(cues, list):
@@ -90,7 +89,7 @@ def _check_cues(tree: dict, file: str) -> list[ShowIssue]:
     defaults = tree.get("defaults")
     default_duration = isinstance(defaults, dict) and defaults.get("duration") is not None
     ids = _raw_cue_ids(cues)
-    issues: list[ShowIssue] = []
+    issues: list[ConfigIssue] = []
     first_seen: dict[str, int] = {}
     for i, cue_id in enumerate(ids):
         if cue_id is None:
@@ -126,14 +125,14 @@ def _check_cues(tree: dict, file: str) -> list[ShowIssue]:
     return issues
 
 
-def _check_scenes(tree: dict, file: str, base_dir: Path) -> tuple[dict[int, SceneParams], list[ShowIssue]]:
+def _check_scenes(tree: dict, file: str, base_dir: Path,
+                  registry: dict[str, type[SceneParams]]) -> tuple[dict[int, SceneParams], list[ConfigIssue]]:
     """Validate each cue's scene with its scene type's model, then let it inspect the disk."""
     cues = tree.get("cues")
     scenes: dict[int, SceneParams] = {}
-    issues: list[ShowIssue] = []
+    issues: list[ConfigIssue] = []
     if not isinstance(cues, list):
         return scenes, issues
-    registry = scene_types()
     for i, cue in enumerate(cues):
         scene = cue.get("scene") if isinstance(cue, dict) else None
         if isinstance(scene, str):
@@ -168,9 +167,10 @@ def _complete(show: Show, scenes: dict[int, SceneParams]) -> None:
             cue.duration = show.defaults.duration
 
 
-def _size_issues(tree: dict, file: str, show: Show, scenes: dict[int, SceneParams]) -> list[ShowIssue]:
+def _size_issues(tree: dict, file: str, show: Show, scenes: dict[int, SceneParams]) -> list[ConfigIssue]:
     """Each scene must draw at the show's display.size (or, without one, at :data:`REFERENCE_SIZE`)."""
-    size = tuple(show.display.size) if show.display.size else REFERENCE_SIZE
+    size = show.display.size if show.display.size else REFERENCE_SIZE  # pydantic made it a tuple already
+
     note = "" if show.display.size else f" ({size[0]}x{size[1]} is the size used when display.size is not given)"
     return [_issue(file, tree, ("cues", i, "scene", *p.loc), p.message + note)
             for i, params in scenes.items() for p in params.size_problems(size)]
@@ -181,25 +181,26 @@ def size_problems(show: Show, size: tuple[int, int]) -> list[str]:
     return [f"cue '{cue.id}': {p.message}" for cue in show.cues for p in cue.scene.size_problems(size)]
 
 
-def _capped(issues: list[ShowIssue], file: str) -> list[ShowIssue]:
+def _capped(issues: list[ConfigIssue], file: str) -> list[ConfigIssue]:
     errors = [i for i in issues if not i.warning]
     if len(errors) <= MAX_ERRORS:
         return issues
     kept = errors[:MAX_ERRORS]
-    more = ShowIssue(file, kept[-1].line, "", f"... and {len(errors) - MAX_ERRORS} more errors (fix these first)")
+    more = ConfigIssue(file, kept[-1].line, "", f"... and {len(errors) - MAX_ERRORS} more errors (fix these first)")
     return [i for i in issues if i.warning][:MAX_ERRORS] + kept + [more]
 
 
 def check_text(text: str, file: str = "<string>", base_dir: Path | str | None = None) -> ShowReport:
     """Check show-script ``text``; paths in it resolve against ``base_dir`` (default: the current folder)."""
+    registry = scene_types()  # first: a caller that registered no scene types is a bug, said at once
     report = ShowReport(file)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     tree, issues = load_yaml(text, file)
     if tree is None and not issues:
-        issues = [ShowIssue(file, 1, "", "empty show file (a show needs at least 'version: 1' and 'cues:')")]
+        issues = [ConfigIssue(file, 1, "", "empty show file (a show needs at least 'version: 1' and 'cues:')")]
     if tree is not None and not isinstance(tree, dict):
         line = getattr(tree, "line", 1) or 1
-        issues.append(ShowIssue(file, line, "", "a show file is a mapping of keys (version:, display:, cues:), "
+        issues.append(ConfigIssue(file, line, "", "a show file is a mapping of keys (version:, display:, cues:), "
                                 f"not {'a list' if isinstance(tree, list) else 'a single value'}"))
     if isinstance(tree, dict):
         show = None
@@ -208,7 +209,7 @@ def check_text(text: str, file: str = "<string>", base_dir: Path | str | None = 
         except ValidationError as exc:
             issues.extend(validation_issues(exc, Show, tree, file))
         issues.extend(_check_cues(tree, file))
-        scenes, scene_issues = _check_scenes(tree, file, base)
+        scenes, scene_issues = _check_scenes(tree, file, base, registry)
         issues.extend(scene_issues)
         if show is not None:
             issues.extend(_size_issues(tree, file, show, scenes))
@@ -222,75 +223,6 @@ def check_text(text: str, file: str = "<string>", base_dir: Path | str | None = 
     elif report.show is not None:
         report.show._warnings = list(report.warnings)
     return report
-
-
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-
-
-def _not_regular(mode: int, what: str) -> str:
-    if stat.S_ISDIR(mode):
-        return f"is a folder, not a {what}"
-    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-    return f"is {kind}, not a {what} (only regular files are read)"
-
-
-def _too_big(size: int, what: str) -> str:
-    return f"is {size:,} bytes; a {what} may have at most {MAX_FILE_BYTES:,} bytes (1 MiB)"
-
-
-def _read_capped(path: Path, what: str) -> bytes | str:
-    """The bytes of the regular file ``path`` (at most :data:`MAX_FILE_BYTES`), or why they cannot be read.
-    A FIFO, a device or a folder is refused before it is opened, so nothing can block or stream forever;
-    the file is opened non-blocking and re-checked in case it was swapped after the first look."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return "file not found"
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    if not stat.S_ISREG(info.st_mode):
-        return _not_regular(info.st_mode, what)
-    if info.st_size > MAX_FILE_BYTES:
-        return _too_big(info.st_size, what)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return _not_regular(info.st_mode, what)
-        chunks, total = [], 0
-        while total <= MAX_FILE_BYTES:  # the file may grow while it is read: never more than the cap + 1
-            chunk = os.read(fd, MAX_FILE_BYTES + 1 - total)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    finally:
-        os.close(fd)
-    if total > MAX_FILE_BYTES:
-        return f"is more than {MAX_FILE_BYTES:,} bytes (1 MiB), the most a {what} may have"  # grew, or /proc
-    return b"".join(chunks)
-
-
-def read_text_file(path: Path, file: str, what: str = "show file") -> tuple[str | None, ShowIssue | None]:
-    """A show or schedule file as text, or the one issue that stops reading it: missing, not a regular file,
-    over 1 MiB, binary, not UTF-8. Never blocks on a FIFO or a device."""
-    data = _read_capped(path, what)
-    if isinstance(data, str):
-        return None, ShowIssue(file, 1, "", data)
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        return None, ShowIssue(file, line, "", "not a text file (it contains NUL bytes)")
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return None, ShowIssue(file, line, "", f"not UTF-8 text (byte 0x{data[exc.start]:02x})")
 
 
 def check_show(path: str | Path, base_dir: str | Path | None = None) -> ShowReport:

@@ -1,9 +1,10 @@
 """The show-script schema (version 1): display, defaults, cues and post-processing steps.
 
-Scene parameters live in :mod:`installation.show.scene_params` (one model per scene type, in a registry);
-shared field types (colours, sizes, transitions) in :mod:`installation.show.fields`. Every model forbids
-unknown keys. After loading, each :class:`Cue` is complete: ``id``, ``transition``, ``post`` and ``duration``
-are filled in from ``defaults`` (see :func:`installation.show.load.load_show`).
+A cue's ``scene`` is validated through the scene-type registry (:mod:`installation.show.scene_types`; each
+type's parameters live with its code in :mod:`installation.scenes`); shared value rules (colours, sizes,
+seconds) come from :mod:`installation.config`. Every model forbids unknown keys. After loading, each
+:class:`Cue` is complete: ``id``, ``transition``, ``post`` and ``duration`` are filled in from ``defaults``
+(see :func:`installation.show.load.load_show`).
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, SerializeAsAny, field_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, SerializeAsAny, field_validator, model_validator
 
-from installation.show.errors import ShowIssue
-from installation.show.fields import (
+from installation.config import (
     MAX_SCREEN,
     Colour,
+    ConfigIssue,
     Duration,
+    Seconds,
     Size,
     StrictModel,
-    Transition,
     custom_error,
     describe,
 )
-from installation.show.scene_params import SceneParams
+from installation.show.scene_types import SceneParams
 
 SHOW_VERSION = 1
 FollowKind = Literal["next", "hold", "loop", "goto"]
@@ -34,6 +35,28 @@ _CUE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 MAX_CUE_ID = 64  # characters: ids appear in logs, OSC replies and /status
 MAX_CUES = 10_000  # a cue list longer than this is a generated file gone wrong
 MAX_POST_STEPS = 8  # the renderer keeps one Kuwahara and one grade; more is a mistake
+
+TransitionType = Literal["cut", "crossfade", "dissolve", "wipe"]
+Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out", "smoothstep"]
+
+
+class Transition(StrictModel):
+    """How something appears: ``{type, seconds, easing}``; a bare ``crossfade`` means ``{type: crossfade}``."""
+
+    type: TransitionType = "crossfade"
+    seconds: Seconds = 1.0
+    easing: Easing = "ease_in_out"
+    direction: Literal["left", "right", "up", "down"] = "right"  # where a wipe travels to
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+    @property
+    def duration(self) -> float:
+        """Seconds the transition lasts: 0 for a cut."""
+        return 0.0 if self.type == "cut" else float(self.seconds)
 
 
 class Kuwahara(StrictModel):
@@ -65,7 +88,8 @@ POST_STEP_TYPES = ("kuwahara", "grade")
 class Display(StrictModel):
     """Where and how the show is drawn. ``size`` ``None`` means the screen's own size."""
 
-    screen: int = Field(0, ge=0, le=MAX_SCREEN)
+    screen: int = Field(default=0, ge=0, le=MAX_SCREEN)  # default= by name: mypy sees no positional default
+
     size: Size | None = None
     fullscreen: bool = True
     vsync: bool = True
@@ -146,7 +170,7 @@ class Show(StrictModel):
 
     _path: Path | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
-    _warnings: list[ShowIssue] = PrivateAttr(default_factory=list)
+    _warnings: list[ConfigIssue] = PrivateAttr(default_factory=list)
 
     @field_validator("version", mode="after")
     @classmethod
@@ -166,7 +190,7 @@ class Show(StrictModel):
         return self._base_dir
 
     @property
-    def warnings(self) -> list[ShowIssue]:
+    def warnings(self) -> list[ConfigIssue]:
         """Problems that do not stop the show (for example unreadable images that were skipped)."""
         return self._warnings
 

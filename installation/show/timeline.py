@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from installation.easing import ease
-from installation.show.fields import Transition
-from installation.show.schema import Cue, Show
+from installation.show.schema import Cue, Show, Transition
 
 EventKind = Literal["next", "previous", "goto", "restart", "done"]
 _MARK_EVERY = 64  # keep a resumable state every this many cue starts (cheap backward seeks)

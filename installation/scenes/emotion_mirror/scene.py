@@ -23,19 +23,13 @@ from installation.easing import ease
 from installation.render import GridCompositor, Transition
 from installation.render.color import to_unit
 from installation.scenes.base import Scene, SceneEnv
+from installation.scenes.emotion_mirror.params import EmotionMirrorParams
 from installation.scenes.gradual_change import GradualChangeScene
 from installation.scenes.mix import SceneMixer, SceneSlot
-from installation.show import EmotionMirrorParams
 
 log = logging.getLogger(__name__)
 
 STALL_SECONDS = 5.0  # an open camera with no frame for this long counts as lost (a hung driver read)
-
-
-def render_transition(spec: Any) -> Transition:
-    """A show :class:`~installation.show.fields.Transition` as the renderer's."""
-    options = {"direction": spec.direction} if spec.type == "wipe" else {}
-    return Transition(spec.type, spec.duration, spec.easing, options)
 
 
 class MirrorModels:
@@ -87,8 +81,8 @@ class EmotionMirrorScene(Scene):
         self.grid = GridCompositor(env.ctx, env.size, 1, 1, fit=params.fit, background=env.background,
                                    cell_aspect=None, post=env.post)
         self.attract = GradualChangeScene(env, params.attract) if params.attract is not None else None
-        self.transition = render_transition(params.transition)
-        self.mode_transition = render_transition(params.attract_transition)
+        self.transition = Transition.from_spec(params.transition)
+        self.mode_transition = Transition.from_spec(params.attract_transition)
         self.state = None
         self.models = models
         self.analyzer = analyzer
@@ -136,6 +130,7 @@ class EmotionMirrorScene(Scene):
         from installation.emotion.live import Analyzer
         from installation.emotion.pipeline import EmotionPipeline
 
+        assert self.models is not None  # __init__ loads the models before it opens the camera
         p = self.params
         source = open_source(p.camera, loop=p.loop)
         capture = CaptureThread(source, pace=True)
@@ -202,7 +197,7 @@ class EmotionMirrorScene(Scene):
         out: dict[str, Any] = {"camera": self.camera_health()}
         degraded = getattr(self.models, "degraded", None)
         if self.fallback is not None or degraded:
-            out["fallback"] = self.fallback or "; ".join(degraded)
+            out["fallback"] = self.fallback or "; ".join(degraded or ())
         return out
 
     def _watch_faults(self) -> None:
@@ -282,7 +277,10 @@ class EmotionMirrorScene(Scene):
         self._draw_mode(old, self._slots[0].fbo)
         self._draw_mode(new, self._slots[1].fbo)
         spec = self.mode_transition
+        # _mixing() is true only with a state; the mixer is made with the slots above
+        assert self.state is not None and self._mixer is not None
         progress = ease(spec.easing, min(1.0, (self.t - self.state.mode_since) / max(spec.duration, 1e-6)))
+
         self._mixer.draw(fbo, self._slots[0].texture, self._slots[1].texture, spec, progress)
 
     def _draw_inset(self, fbo: moderngl.Framebuffer) -> None:

@@ -19,7 +19,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from installation.show.errors import Loc, ShowIssue, format_path
+from installation.config.issues import ConfigIssue, Loc, format_path
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def _paths(root: Any) -> dict[int, Loc]:
 MAX_TAB_ISSUES = 20  # a file indented with tabs throughout needs one hint, not a line per line
 
 
-def _tab_issues(text: str, file: str) -> list[ShowIssue]:
+def _tab_issues(text: str, file: str) -> list[ConfigIssue]:
     issues = []
     lines = last = 0
     for number, line in enumerate(text.splitlines(), start=1):
@@ -243,14 +243,14 @@ def _tab_issues(text: str, file: str) -> list[ShowIssue]:
         if "\t" in indent:
             lines, last = lines + 1, number
             if lines <= MAX_TAB_ISSUES:
-                issues.append(ShowIssue(file, number, "", "tab used for indentation (YAML needs spaces)"))
+                issues.append(ConfigIssue(file, number, "", "tab used for indentation (YAML needs spaces)"))
     if lines > MAX_TAB_ISSUES:
-        issues.append(ShowIssue(file, last, "", f"{lines - MAX_TAB_ISSUES} more lines, up to this one, "
+        issues.append(ConfigIssue(file, last, "", f"{lines - MAX_TAB_ISSUES} more lines, up to this one, "
                                 "are indented with tabs"))
     return issues
 
 
-def _syntax_issue(exc: yaml.YAMLError, text: str, file: str) -> ShowIssue:
+def _syntax_issue(exc: yaml.YAMLError, text: str, file: str) -> ConfigIssue:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -259,21 +259,21 @@ def _syntax_issue(exc: yaml.YAMLError, text: str, file: str) -> ShowIssue:
             problem = "tab character where YAML needs spaces"
         if problem.startswith("expected <block end>") and exc.context_mark is not None:
             block = exc.context_mark.line + 1
-            return ShowIssue(file, line, "", "YAML syntax error: indentation does not line up with the lines above "
+            return ConfigIssue(file, line, "", "YAML syntax error: indentation does not line up with the lines above "
                              f"(the block that starts at line {block})")
         if problem == "mapping values are not allowed here":
             problem += " (a ':' inside a value? put the value in quotes)"
         message = f"YAML syntax error: {problem}"
         if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
             message += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        return ShowIssue(file, line, "", message)
+        return ConfigIssue(file, line, "", message)
     if isinstance(exc, yaml.reader.ReaderError):
         line = text.count("\n", 0, exc.position) + 1
-        return ShowIssue(file, line, "", f"not a text file: character #x{exc.character:04x} is not allowed in YAML")
-    return ShowIssue(file, 1, "", f"YAML syntax error: {exc}")
+        return ConfigIssue(file, line, "", f"not a text file: character #x{exc.character:04x} is not allowed in YAML")
+    return ConfigIssue(file, 1, "", f"YAML syntax error: {exc}")
 
 
-def load_yaml(text: str, file: str = "<string>") -> tuple[Any, list[ShowIssue]]:
+def load_yaml(text: str, file: str = "<string>") -> tuple[Any, list[ConfigIssue]]:
     """Parse ``text``: returns the tree of Node* objects (or ``None``) and the problems found while reading it.
 
     Tabs in indentation, syntax errors and duplicate keys come back as issues, never as exceptions.
@@ -288,12 +288,27 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, list[ShowIssue]]:
         finally:
             loader.dispose()
     except _LimitError as exc:
-        return None, [ShowIssue(file, exc.line, "", exc.message)]
+        return None, [ConfigIssue(file, exc.line, "", exc.message)]
     except yaml.YAMLError as exc:
         return None, [_syntax_issue(exc, text, file)]
     paths = _paths(root)
     issues = []
     for container, key, line, message in loader.problems:
         loc = paths.get(id(container), ())
-        issues.append(ShowIssue(file, line, format_path((*loc, key) if key is not None else loc), message))
+        issues.append(ConfigIssue(file, line, format_path((*loc, key) if key is not None else loc), message))
     return root, issues
+
+
+def to_plain(value: Any) -> Any:
+    """The YAML tree as plain ``dict``/``list``/``str``/``int``/``float`` (no line-carrying subclasses), the form
+    pydantic validates; the line-carrying tree stays beside it to place the errors."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return value

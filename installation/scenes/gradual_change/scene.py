@@ -25,8 +25,8 @@ import numpy as np
 
 from installation.render import GridCompositor, Transition
 from installation.scenes.base import Scene, SceneEnv
+from installation.scenes.gradual_change.params import GradualChangeParams
 from installation.scenes.media import CellFeed
-from installation.show import GradualChangeParams
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class RevealPlan:
         self.count = min(self.cells, len(self._order0))  # reveals per pass
         self._cells0 = layout_cells(params, self._order0)
         self.interval = float(params.reveal_interval)
-        self.transition = cell_transition(params)
+        self.transition = Transition.from_spec(params.cell_transition)
         self.seconds = self.transition.duration
         self.full_time = max(0, self.count - 1) * self.interval + self.seconds  # last cell has arrived
         self.linger_end = self.full_time + float(params.linger)
@@ -150,13 +150,6 @@ class RevealPlan:
         if self.params.after_last == "fade_out":
             return self.linger_end + self.fade_seconds
         return math.inf
-
-
-def cell_transition(params: GradualChangeParams) -> Transition:
-    """The show's ``cell_transition`` as the renderer's :class:`Transition`."""
-    spec = params.cell_transition
-    options = {"direction": spec.direction} if spec.type == "wipe" else {}
-    return Transition(spec.type, spec.duration, spec.easing, options)
 
 
 class GradualChangeScene(Scene):

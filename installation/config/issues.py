@@ -1,4 +1,5 @@
-"""Show-script problems: one :class:`ShowIssue` per error or warning, formatted ``FILE:LINE key.path: message``."""
+"""Problems found in a configuration file (a show, a schedule): one :class:`ConfigIssue` per error or warning,
+formatted ``FILE:LINE key.path: message``, and :class:`ConfigError`, which carries every issue of a file."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ def format_path(loc: Iterable[str | int]) -> str:
 
 
 @dataclass(frozen=True)
-class ShowIssue:
-    """One problem found in a show file. ``line`` is 1-based; ``path`` is a key path such as ``cues[2].duration``."""
+class ConfigIssue:
+    """One problem found in a file. ``line`` is 1-based; ``path`` is a key path such as ``cues[2].duration``."""
 
     file: str
     line: int
@@ -50,15 +51,15 @@ class ShowIssue:
         return f"{where} {self.path}: {text}" if self.path else f"{where}: {text}"
 
 
-def sort_issues(issues: Iterable[ShowIssue]) -> list[ShowIssue]:
+def sort_issues(issues: Iterable[ConfigIssue]) -> list[ConfigIssue]:
     """Issues in reading order (file, line, path), duplicates removed."""
     unique = dict.fromkeys(issues)
     return sorted(unique, key=lambda i: (i.file, i.line, i.path, i.message))
 
 
-class ShowError(Exception):
-    """A show file is invalid. ``issues`` holds every error found (not just the first); ``str()`` is one per line."""
+class ConfigError(Exception):
+    """A file is invalid. ``issues`` holds every error found (not just the first); ``str()`` is one per line."""
 
-    def __init__(self, issues: Sequence[ShowIssue]) -> None:
-        self.issues: list[ShowIssue] = sort_issues(issues)
+    def __init__(self, issues: Sequence[ConfigIssue]) -> None:
+        self.issues: list[ConfigIssue] = sort_issues(issues)
         super().__init__("\n".join(str(i) for i in self.issues))

@@ -1,14 +1,22 @@
-"""Shared field types of the show schema: colours, sizes, seconds, transitions, and exact error texts."""
+"""The value rules every configuration file and the command line share: ONE colour rule, ONE size rule, ONE
+seconds rule, with their bounds and exact error texts.
+
+Each rule is a plain parser that raises ``ValueError`` with a one-line message (usable anywhere: the
+renderer, the CLI, the holding screen) and, for pydantic models, an ``Annotated`` field type (:data:`Colour`,
+:data:`Size`, :data:`Seconds`, :data:`Duration`, :data:`Wait`, :data:`Seed`) that reports the same text.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from numbers import Integral
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
-from installation.show.errors import clip
+from installation.config.issues import clip
 
 # Bounds that make "a show that validates plays" true (docs/show-scripts.md, "Limits"). The CLI uses the same.
 MIN_SECONDS = 0.01  # transitions, intervals: below this a value means nothing at any frame rate
@@ -19,8 +27,6 @@ MAX_PIXELS = 8192 * 4096  # 32 Mpx, 8K UHD fits: a frame buffer of ~128 MiB, wit
 MAX_SEED = 2**32 - 1  # numpy and torch accept these; negative seeds crash numpy at the second pass
 MAX_SCREEN = 31  # monitor index
 
-TransitionType = Literal["cut", "crossfade", "dissolve", "wipe"]
-Easing = Literal["linear", "ease_in", "ease_out", "ease_in_out", "smoothstep"]
 Rgb = tuple[int, int, int]
 
 _SIZE = re.compile(r"^\s*(\d{1,12})\s*[xX×]\s*(\d{1,12})\s*$")  # longer digit runs are no size
@@ -29,7 +35,7 @@ _HEX = re.compile(r"^#([0-9a-fA-F]{6})$")
 
 def custom_error(message: str) -> PydanticCustomError:
     """A validation error whose text is exactly ``message``."""
-    return PydanticCustomError("show", "{message}", {"message": message})
+    return PydanticCustomError("config", "{message}", {"message": message})
 
 
 def describe(value: Any) -> str:
@@ -50,24 +56,30 @@ def describe(value: Any) -> str:
 
 
 def parse_colour(value: Any) -> Rgb:
-    """``"#rrggbb"`` or ``[r, g, b]`` (integers 0..255) -> ``(r, g, b)``."""
+    """``"#rrggbb"`` or three whole numbers 0..255 (a list, a tuple, a numpy array) -> ``(r, g, b)``;
+    ``ValueError`` otherwise. The one colour rule: the ``#`` is required (in YAML an unquoted ``#`` starts a
+    comment, so a colour without it was never what the author meant)."""
     if value is None:
-        raise custom_error("empty colour: write it in quotes, e.g. '#ff8800' (an unquoted # starts a YAML comment)")
+        raise ValueError("empty colour: write it in quotes, e.g. '#ff8800' (an unquoted # starts a YAML comment)")
     if isinstance(value, str):
         m = _HEX.match(value.strip())
         if not m:
-            raise custom_error(f"expected a colour '#rrggbb' or [r, g, b], got {describe(value)}")
+            raise ValueError(f"expected a colour '#rrggbb' or [r, g, b], got {describe(value)}")
         h = m.group(1)
         return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-    if isinstance(value, list | tuple) and len(value) == 3:
-        if all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
-            return int(value[0]), int(value[1]), int(value[2])
-        raise custom_error("colour components must be whole numbers 0..255")
-    raise custom_error(f"expected a colour '#rrggbb' or [r, g, b], got {describe(value)}")
+    if hasattr(value, "tolist") and not isinstance(value, list | tuple):
+        value = value.tolist()  # a numpy array (the renderer's callers): plain numbers
+    if not isinstance(value, list | tuple) or len(value) != 3:
+        raise ValueError(f"expected a colour '#rrggbb' or [r, g, b], got {describe(value)}")
+    if all(isinstance(c, Integral) and not isinstance(c, bool) and 0 <= int(c) <= 255 for c in value):
+
+        r, g, b = (int(c) for c in value)
+        return r, g, b
+    raise ValueError("colour components must be whole numbers 0..255")
 
 
 def colour_floats(rgb: Rgb) -> tuple[float, float, float]:
-    """``(r, g, b)`` in 0..255 -> floats in 0..1 (for shaders)."""
+    """``(r, g, b)`` in 0..255 -> floats in 0..1 (for shaders and clear colours)."""
     return rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0
 
 
@@ -85,8 +97,8 @@ def size_problem(w: int, h: int) -> str | None:
 
 
 def size_from_text(text: str) -> tuple[int, int]:
-    """``"WxH"`` -> ``(W, H)`` within the size bounds; ``ValueError`` with a readable message otherwise.
-    The one size parser of the show schema and the command line (``--size``)."""
+    """``"WxH"`` -> ``(W, H)`` within the size bounds; ``ValueError`` with a readable message otherwise
+    (the command line's ``--size``; :func:`parse_size` is the same rule for a file's value)."""
     m = _SIZE.match(text)
     if not m:
         raise ValueError(f"expected WIDTHxHEIGHT, e.g. 1280x720, got {describe(text)}")
@@ -97,12 +109,13 @@ def size_from_text(text: str) -> tuple[int, int]:
 
 
 def parse_size(value: Any) -> tuple[int, int]:
-    """``[W, H]`` or ``"WxH"`` -> ``(W, H)``, each side 16..16384 and at most :data:`MAX_PIXELS` in all."""
+    """``[W, H]`` or ``"WxH"`` -> ``(W, H)``, each side 16..16384 and at most :data:`MAX_PIXELS` in all;
+    ``ValueError`` otherwise."""
     if isinstance(value, str):
         try:
             return size_from_text(value)
         except ValueError as exc:
-            raise custom_error(str(exc).replace("WIDTHxHEIGHT", "[width, height] or 'WIDTHxHEIGHT'")) from None
+            raise ValueError(str(exc).replace("WIDTHxHEIGHT", "[width, height] or 'WIDTHxHEIGHT'")) from None
     if (
         isinstance(value, list | tuple)
         and len(value) == 2
@@ -110,28 +123,25 @@ def parse_size(value: Any) -> tuple[int, int]:
     ):
         w, h = int(value[0]), int(value[1])
     else:
-        raise custom_error(f"expected [width, height] or 'WIDTHxHEIGHT', got {describe(value)}")
+        raise ValueError(f"expected [width, height] or 'WIDTHxHEIGHT', got {describe(value)}")
     if (problem := size_problem(w, h)) is not None:
-        raise custom_error(problem)
+        raise ValueError(problem)
     return w, h
 
 
 def check_seed(value: int) -> int:
     """Seeds are fixed numbers 0..2**32-1: the same seed gives the same show in every render."""
     if value < 0:
-        raise custom_error("must be >= 0: a seed is a fixed number (the same seed gives the same show); "
-                           "-1 for 'random' is not supported, pick any number such as 7")
+        raise ValueError("must be >= 0: a seed is a fixed number (the same seed gives the same show); "
+                         "-1 for 'random' is not supported, pick any number such as 7")
     if value > MAX_SEED:
-        raise custom_error(f"must be <= {MAX_SEED}")
+        raise ValueError(f"must be <= {MAX_SEED}")
     return value
 
 
-Colour = Annotated[Rgb, BeforeValidator(parse_colour)]
-Size = Annotated[tuple[int, int], BeforeValidator(parse_size)]
-
-
 def seconds_problem(value: float, low: float, zero_ok: bool = False) -> str | None:
-    """Why ``value`` seconds is out of bounds (``low``..a week; 0 too when ``zero_ok``), or None."""
+    """Why ``value`` seconds is out of bounds (``low``..a week; 0 too when ``zero_ok``), or None.
+    The one seconds rule; the CLI states the same bounds as a range (``--seconds: must be 0.01..604800``)."""
     if zero_ok and value == 0:
         return None
     if value <= 0:
@@ -143,41 +153,38 @@ def seconds_problem(value: float, low: float, zero_ok: bool = False) -> str | No
     return None
 
 
+def field_rule(parse: Callable[[Any], Any], *, before: bool = True) -> BeforeValidator | AfterValidator:
+    """A pydantic validator running ``parse``, whose ``ValueError`` text becomes the field's error text exactly."""
+
+    def check(value: Any) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise custom_error(str(exc)) from None
+
+    return BeforeValidator(check) if before else AfterValidator(check)
+
+
 def bounded_seconds(low: float, zero_ok: bool = False) -> AfterValidator:
+    """A field rule: seconds within ``low``..a week (see :func:`seconds_problem`)."""
+
     def check(value: float) -> float:
         if (problem := seconds_problem(value, low, zero_ok)) is not None:
-            raise custom_error(problem)
+            raise ValueError(problem)
         return value
 
-    return AfterValidator(check)
+    return field_rule(check, before=False)  # type: ignore[return-value]
 
 
+Colour = Annotated[Rgb, field_rule(parse_colour)]
+Size = Annotated[tuple[int, int], field_rule(parse_size)]
 Seconds = Annotated[float, bounded_seconds(MIN_SECONDS)]  # transitions, intervals: 0.01 s .. a week
 Duration = Annotated[float, bounded_seconds(MIN_DURATION)]  # how long a cue plays: 0.05 s .. a week
 Wait = Annotated[float, bounded_seconds(0.0, zero_ok=True)]  # 0 .. a week (linger, min_interval, smoothing)
-Seed = Annotated[int, AfterValidator(check_seed)]
+Seed = Annotated[int, field_rule(check_seed, before=False)]
 
 
 class StrictModel(BaseModel):
-    """Base of every show model: unknown keys are errors."""
+    """Base of every configuration model: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class Transition(StrictModel):
-    """How something appears: ``{type, seconds, easing}``; a bare ``crossfade`` means ``{type: crossfade}``."""
-
-    type: TransitionType = "crossfade"
-    seconds: Seconds = 1.0
-    easing: Easing = "ease_in_out"
-    direction: Literal["left", "right", "up", "down"] = "right"  # where a wipe travels to
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        return {"type": value} if isinstance(value, str) else value
-
-    @property
-    def duration(self) -> float:
-        """Seconds the transition lasts: 0 for a cut."""
-        return 0.0 if self.type == "cut" else float(self.seconds)

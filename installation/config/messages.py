@@ -1,4 +1,5 @@
-"""Turn pydantic validation errors into short, human :class:`ShowIssue` lines placed on the right YAML line."""
+"""Turn pydantic validation errors into short, human :class:`ConfigIssue` lines placed on the right YAML line,
+with "did you mean" hints for unknown keys and values."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from installation.show.errors import Loc, ShowIssue, clip, format_path
-from installation.show.fields import describe
-from installation.show.yaml_loader import NodeDict, NodeList
+from installation.config.issues import ConfigIssue, Loc, clip, format_path
+from installation.config.values import describe
+from installation.config.yaml_loader import NodeDict, NodeList
 
 
 def locate(tree: Any, loc: Sequence[str | int]) -> tuple[int, Loc]:
@@ -21,7 +22,9 @@ def locate(tree: Any, loc: Sequence[str | int]) -> tuple[int, Loc]:
     Parts of a pydantic location that are not keys in the YAML (union tags such as ``kuwahara``) are dropped;
     a last part that is not there (a missing or unknown key) is kept in the path and takes its parent's line.
     """
+    path: list[str | int]
     node, line, path = tree, getattr(tree, "line", 0) or 1, []
+
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
         if isinstance(node, dict) and isinstance(part, str) and part in node:
@@ -144,18 +147,18 @@ def humanize(error: Any, model: type[BaseModel]) -> tuple[Loc, str]:
         return loc, f"has more than {ctx.get('max_length')} items"
     if kind == "string_too_long":
         return loc, f"at most {ctx.get('max_length')} characters, got {len(value) if isinstance(value, str) else '?'}"
-    if kind == "show":
+    if kind == "config":  # installation.config.values.custom_error: the text as written
         return loc, str(ctx.get("message", error["msg"]))
     message = str(error["msg"]).removeprefix("Value error, ")
     return loc, message[:1].lower() + message[1:]
 
 
 def validation_issues(exc: ValidationError, model: type[BaseModel], tree: Any, file: str,
-                      prefix: Loc = ()) -> list[ShowIssue]:
-    """Every error of ``exc`` as a ShowIssue; ``prefix`` places a nested validation (a scene) in the whole tree."""
+                      prefix: Loc = ()) -> list[ConfigIssue]:
+    """Every error of ``exc`` as a ConfigIssue; ``prefix`` places a nested validation (a scene) in the whole tree."""
     issues = []
     for error in exc.errors(include_url=False):
         loc, message = humanize(error, model)
         line, path = locate(tree, (*prefix, *loc))
-        issues.append(ShowIssue(file, line, format_path(path), message))
+        issues.append(ConfigIssue(file, line, format_path(path), message))
     return issues

@@ -44,7 +44,7 @@ class CollectionScan:
 
 def image_problem(path: Path) -> str | None:
     """Why ``path`` is not a usable image (one line), or None when it reads."""
-    from installation.imagefile import check_image  # OpenCV: imported when a folder is scanned, not with show/
+    from installation.imagefile import check_image  # OpenCV: imported when a folder is scanned, not at import
 
     return check_image(path)
 
