@@ -15,14 +15,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-log = logging.getLogger(__name__)
+from installation.geometry import Box, iou
 
-Box = tuple[int, int, int, int]  # x, y, w, h in source-frame pixels
+log = logging.getLogger(__name__)
 
 
 def default_cascade() -> Path:
     """The frontal-face Haar cascade opencv-python 4.x ships in ``cv2.data.haarcascades``."""
-    return Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+    return Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
 
 
 class FaceDetector:
@@ -52,21 +52,12 @@ class FaceDetector:
         for x, y, bw, bh in (found if len(found) else []):
             bx, by = round(x / scale), round(y / scale)
             bw, bh = round(bw / scale), round(bh / scale)
-            boxes.append((bx, by, min(bw, w - bx), min(bh, h - by)))
+            boxes.append(Box(bx, by, min(bw, w - bx), min(bh, h - by)))
         boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
         return boxes
 
 
-def iou(a: Box, b: Box) -> float:
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0, min(ax2, bx2) - max(a[0], b[0]))
-    ih = max(0, min(ay2, by2) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
-@dataclass
+@dataclass(frozen=True)
 class TrackedFace:
     box: Box
     main: bool
@@ -148,7 +139,7 @@ class OnnxFaceDetector:
             x, y = max(0, round(row[0] / scale)), max(0, round(row[1] / scale))
             bw, bh = round(row[2] / scale), round(row[3] / scale)
             if bw > 0 and bh > 0:
-                boxes.append((x, y, min(bw, w - x), min(bh, h - y)))
+                boxes.append(Box(x, y, min(bw, w - x), min(bh, h - y)))
         boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
         return boxes
 

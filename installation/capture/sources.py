@@ -188,7 +188,8 @@ class ImageFolderSource(FrameSource):
 
     def __init__(self, folder: str | Path, fps: float = 10.0, loop: bool = False) -> None:
         self.folder = Path(folder)
-        self.fps = float(fps)
+        self.fps: float = float(fps)  # always a rate here, unlike a camera's or stream's
+
         self.loop = loop
         self._files: list[Path] = []
         self._pos = 0

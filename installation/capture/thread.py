@@ -2,10 +2,11 @@
 
 Consumers call :meth:`CaptureThread.latest` and get the newest frame not yet taken (older ones are dropped
 and counted). A source that fails or ends is reopened after a delay doubling from ``backoff_initial`` to
-``backoff_max`` (a looping file is reopened at once by the source itself). :attr:`CaptureThread.state` is
-one of ``connecting``, ``connected``, ``reconnecting``, ``ended`` (a file without ``reconnect_on_end``) or
-``failed`` (``max_retries`` exhausted). The clock and the sleep are injectable, and :meth:`step` does one
-iteration synchronously, so tests drive it without threads or real time.
+``backoff_max`` (installation/backoff.py; a looping file is reopened at once by the source itself).
+:attr:`CaptureThread.state` is one of ``connecting``, ``connected``, ``reconnecting``, ``ended`` (a file
+without ``reconnect_on_end``) or ``failed`` (``max_retries`` exhausted). The clock and the sleep are
+injectable, and :meth:`step` does one iteration synchronously, so tests drive it without threads or real
+time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from installation.backoff import Backoff
 from installation.capture.sources import Frame, FrameSource, SourceError
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,6 @@ class CaptureThread:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.source = source
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
         self.max_retries = max_retries
         self.reconnect_on_end = reconnect_on_end
         self.pace = pace  # files: deliver at the file's fps instead of as fast as they decode
@@ -70,8 +70,8 @@ class CaptureThread:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._retry_at = 0.0
-        self._delay = backoff_initial
-        self._failures = 0
+        self._backoff = Backoff(backoff_initial, backoff_max)  # failures in a row; a frame read resets it
+        self._delay = 0.0  # the wait before the retry now scheduled
         self._open = False
         self._reminded_at: float | None = None  # when the last warning about a failing source was logged
         self._quiet = 0  # failures logged at debug level since that warning
@@ -122,28 +122,29 @@ class CaptureThread:
             return
         self.stats.errors += 0 if ended else 1
         self.stats.last_error = message
-        self._failures += 1
-        if self.max_retries is not None and self._failures > self.max_retries:
+        self._delay = self._backoff.fail()
+        if self.max_retries is not None and self._backoff.failures > self.max_retries:
             self.state = "failed"
-            log.warning("capture %s: giving up after %d tries (%s)", self.source.name, self._failures, message)
+            log.warning("capture %s: giving up after %d tries (%s)", self.source.name, self._backoff.failures,
+                        message)
             return
         self.state = "reconnecting"
         self._retry_at = self.clock() + self._delay
         self._log_failure(message)
-        self._delay = min(self._delay * 2, self.backoff_max)
 
     def _log_failure(self, message: str) -> None:
         """The first few failures in a row as warnings, then a reminder at most every REMINDER_SECONDS."""
         now = self.clock()
         name = self.source.name
-        if self._failures <= LOUD_FAILURES:
+        failures = self._backoff.failures
+        if failures <= LOUD_FAILURES:
             quieter = f"; further failures are logged every {REMINDER_SECONDS:g} s" \
-                if self._failures == LOUD_FAILURES else ""
+                if failures == LOUD_FAILURES else ""
             log.warning("capture %s: %s; retrying in %.1f s%s", name, message, self._delay, quieter)
             self._reminded_at, self._quiet = now, 0
         elif self._reminded_at is None or now - self._reminded_at >= REMINDER_SECONDS:
             log.warning("capture %s: still failing (%d tries in a row, %d since the last message): %s; "
-                        "retrying every %.1f s", name, self._failures, self._quiet + 1, message, self._delay)
+                        "retrying every %.1f s", name, failures, self._quiet + 1, message, self._delay)
             self._reminded_at, self._quiet = now, 0
         else:
             self._quiet += 1
@@ -182,8 +183,7 @@ class CaptureThread:
         if self.state != "connected":
             log.info("capture %s: connected", self.source.name)
         self.state = "connected"
-        self._delay = self.backoff_initial
-        self._failures = 0
+        self._backoff.reset()
         self._publish(frame)
         if self.pace and not self.source.live and self.source.fps:
             return 1.0 / self.source.fps

@@ -154,7 +154,9 @@ class PaintWorker:
                 if self._stop:
                     return
                 request, self._pending = self._pending, None
+                assert request is not None  # the wait above ends with a request, or returns when stopping
                 self.busy = True
+
             try:
                 self.results.put(paint(request, self.generator, self.upscaler, self.encoder, self.candidates,
                                        self.select_on))

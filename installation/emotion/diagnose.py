@@ -48,10 +48,10 @@ def reading_text(index: int, reading: Reading) -> str:
         return f"frame {index:5d} t={reading.t:8.3f}s  no face"
     parts = []
     for f in reading.faces:
-        top = max(f.probs, key=f.probs.get)
+        top = max(f.probs, key=f.probs.__getitem__)
         line = f"{'*' if f.main else ' '}[{f.box[0]},{f.box[1]},{f.box[2]},{f.box[3]}] {top} {f.probs[top]:.2f}"
         if f.main and reading.smoothed:
-            s = max(reading.smoothed, key=reading.smoothed.get)
+            s = max(reading.smoothed, key=reading.smoothed.__getitem__)
             line += f" (smoothed {s} {reading.smoothed[s]:.2f})"
         parts.append(line)
     return f"frame {index:5d} t={reading.t:8.3f}s  " + "  ".join(parts)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from installation.capture.faces import Box, FaceDetector, FaceTracker
+from installation.capture.faces import FaceDetector, FaceTracker, OnnxFaceDetector
 from installation.emotion.smoothing import EmaSmoother
+from installation.geometry import Box
 from installation.inference.emotion import EmotionClassifier
 
 
@@ -46,7 +47,8 @@ def mean_probs(readings: list[dict[str, float]]) -> dict[str, float]:
 class EmotionPipeline:
     """Detector + tracker + classifier + EMA smoother. ``process(image, t)`` with ``t`` the frame's time."""
 
-    def __init__(self, classifier: EmotionClassifier, detector: FaceDetector | None = None,
+    def __init__(self, classifier: EmotionClassifier, detector: FaceDetector | OnnxFaceDetector | None = None,
+
                  tracker: FaceTracker | None = None, half_life: float = 1.0, classify_all: bool = True) -> None:
         self.classifier = classifier
         self.detector = detector or FaceDetector()
@@ -64,9 +66,9 @@ class EmotionPipeline:
         t1 = time.perf_counter()
         tracked = self.tracker.update(boxes, (image.shape[1], image.shape[0]))
         chosen = tracked if self.classify_all else [f for f in tracked if f.main]
-        probs = self.classifier.classify_faces(image, [f.box for f in chosen])
+        emotions = self.classifier.classify_faces(image, [f.box for f in chosen])
         t2 = time.perf_counter()
-        faces = [FaceReading(f.box, f.main, p) for f, p in zip(chosen, probs)]
+        faces = [FaceReading(f.box, f.main, p) for f, p in zip(chosen, emotions.as_dicts())]
         main = [f.probs for f in faces if f.main]
         raw = mean_probs(main) if main else None
         smoothed = self.smoother.update(raw, t) if raw is not None else self.smoother.value

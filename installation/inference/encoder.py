@@ -1,8 +1,9 @@
-"""The painting encoder: images -> embeddings and style probabilities."""
+"""The painting encoder: images -> :class:`Encoding` (embeddings and style probabilities)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -10,19 +11,21 @@ import numpy as np
 from installation.inference.model import OnnxModel
 
 
-@dataclass
+@dataclass(frozen=True)
 class Encoding:
+    """What the encoder says about N images, one row per image."""
+
     embedding: np.ndarray  # (N, D) float32
     probs: np.ndarray  # (N, K) float32, in the order of `classes`
-    classes: list[str]
+    classes: tuple[str, ...]
 
 
 class PaintingEncoder(OnnxModel):
     kind = "encoder"
     size = 224
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, path: str | Path, *, providers: list[str] | None = None, threads: int | None = None) -> None:
+        super().__init__(path, providers=providers, threads=threads)
         self.classes = self.meta_list("classes")
 
     def preprocess(self, images: np.ndarray | list[np.ndarray]) -> np.ndarray:
@@ -40,7 +43,8 @@ class PaintingEncoder(OnnxModel):
             e, p = self.session.run(["embedding", "probs"], {"image": self.preprocess(images[i : i + batch])})
             embeddings.append(e)
             probs.append(p)
-        return Encoding(np.concatenate(embeddings), np.concatenate(probs), self.classes)
+        return Encoding(np.concatenate(embeddings), np.concatenate(probs), tuple(self.classes))
 
     def embed(self, images: np.ndarray | list[np.ndarray]) -> np.ndarray:
+        """Only the embeddings (N, D)."""
         return self.encode(images).embedding

@@ -1,8 +1,11 @@
-"""The style-conditioned generator (and the upscaler that follows it)."""
+"""The style-conditioned generator (and the upscaler that follows it).
+
+Each returns one array (a batch of images), so no result type wraps it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -17,8 +20,8 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 class Generator(OnnxModel):
     kind = "generator"
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, path: str | Path, *, providers: list[str] | None = None, threads: int | None = None) -> None:
+        super().__init__(path, providers=providers, threads=threads)
         self.classes = self.meta_list("classes")
         self.latent_dim = self.meta_int("latent_dim")
         self.resolution = self.meta_int("resolution")
@@ -45,8 +48,8 @@ class Generator(OnnxModel):
 class Upscaler(OnnxModel):
     kind = "upscaler"
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, path: str | Path, *, providers: list[str] | None = None, threads: int | None = None) -> None:
+        super().__init__(path, providers=providers, threads=threads)
         self.scale = self.meta_int("scale")
 
     def upscale(self, images: np.ndarray) -> np.ndarray:

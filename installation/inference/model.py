@@ -22,7 +22,7 @@ class OnnxModel:
 
     kind: str = ""
 
-    def __init__(self, path: str | Path, *, providers: list[str] | None = None, threads: int | None = None):
+    def __init__(self, path: str | Path, *, providers: list[str] | None = None, threads: int | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelContractError(f"{self.path}: model file not found")

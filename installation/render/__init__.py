@@ -1,10 +1,10 @@
 """Rendering: GL contexts (window | headless), the grid compositor, transitions and post-processing.
 
-    from installation.render import create_context, GridCompositor, PostSettings
+    from installation.render import create_context, GridCompositor, PostSettings, Transition
 
     rc = create_context("headless", (1920, 1080))
     grid = GridCompositor(rc.ctx, rc.size, 14, 14, post=PostSettings.from_mapping({"kuwahara": {}}))
-    grid.set_image((0, 0), "painting.png", transition="dissolve", seconds=2.0, start_time=0.0)
+    grid.set_image((0, 0), "painting.png", transition=Transition("dissolve", seconds=2.0), start_time=0.0)
     rc.begin_frame(); grid.draw(t=1.0, fbo=rc.fbo); frame = rc.read_pixels(); rc.end_frame()
 
 Nothing here imports a backend module until :func:`create_context` names it (EGL and GLX must not share a

@@ -6,7 +6,7 @@ import cv2
 import moderngl
 import numpy as np
 
-from installation.render.programs import load_program
+from installation.render.programs import load_program, set_uniforms
 
 
 class TextOverlay:
@@ -49,10 +49,9 @@ class TextOverlay:
         tw, th = self._texture.size
         fbo.use()
         self._texture.use(0)
-        self._program["u_source"].value = 0
         # Pixel rect, origin top-left; the shader flips to GL's bottom-up.
-        self._program["u_rect"].value = (float(self.margin), float(self.margin), float(tw), float(th))
-        self._program["u_target"].value = (float(fw), float(fh))
+        set_uniforms(self._program, u_source=0, u_rect=(float(self.margin), float(self.margin), float(tw), float(th)),
+                     u_target=(float(fw), float(fh)))
         self.ctx.enable(moderngl.BLEND)
         self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         self._vao.render(moderngl.TRIANGLE_STRIP, vertices=4)

@@ -12,6 +12,7 @@ import logging
 import math
 import queue
 from collections import deque
+from collections.abc import Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,14 +145,14 @@ class ImageLoader:
     ) -> int:
         """Queue one image; returns a token that :meth:`poll` or :meth:`wait` later hands back."""
         token = next(self._tokens)
-        future = self._pool.submit(_load, _Request(source, tuple(size), check_fit(fit), background))
+        future = self._pool.submit(_load, _Request(source, (int(size[0]), int(size[1])), check_fit(fit), background))
         self._futures[token] = future
-        future.add_done_callback(lambda _f, token=token: self._done.put(token))
+        future.add_done_callback(lambda _f: self._done.put(token))
         return token
 
     def poll(self) -> list[tuple[int, np.ndarray | None]]:
         """Finished images since the last call, without blocking: (token, RGBA or None when skipped)."""
-        ready = []
+        ready: list[tuple[int, np.ndarray | None]] = []
         while True:
             try:
                 token = self._done.get_nowait()
@@ -199,7 +200,7 @@ class ImageLoader:
 
 @dataclass
 class _Job:
-    key: int
+    key: Hashable
     pixels: np.ndarray  # RGBA (h, w, 4), top row first
     texture: moderngl.Texture
     row: int = 0
@@ -219,14 +220,14 @@ class SlicedUploader:
         self._jobs: deque[_Job] = deque()
         self._free: list[moderngl.Texture] = []
 
-    def push(self, key: int, pixels: np.ndarray) -> None:
+    def push(self, key: Hashable, pixels: np.ndarray) -> None:
         w, h = self.size
         if pixels.shape != (h, w, 4) or pixels.dtype != np.uint8:
             raise ValueError(f"staging upload {pixels.shape} {pixels.dtype}: expected ({h}, {w}, 4) uint8")
         texture = self._free.pop() if self._free else self.ctx.texture(self.size, 4)
         self._jobs.append(_Job(key, np.ascontiguousarray(pixels), texture))
 
-    def pump(self, rows: int | None = None) -> list[tuple[int, moderngl.Texture]]:
+    def pump(self, rows: int | None = None) -> list[tuple[Hashable, moderngl.Texture]]:
         """Spend one frame's budget of rows, oldest image first; returns the images now complete."""
         budget = self.rows_per_frame if rows is None else rows
         done = []
@@ -237,7 +238,7 @@ class SlicedUploader:
                 done.append((self._jobs.popleft().key, job.texture))
         return done
 
-    def finish(self, key: int) -> moderngl.Texture | None:
+    def finish(self, key: Hashable) -> moderngl.Texture | None:
         """Upload what is left of ``key`` now (its image is needed on this frame)."""
         for job in self._jobs:
             if job.key == key:
@@ -246,7 +247,7 @@ class SlicedUploader:
                 return job.texture
         return None
 
-    def discard(self, key: int) -> None:
+    def discard(self, key: Hashable) -> None:
         for job in list(self._jobs):
             if job.key == key:
                 self._jobs.remove(job)
@@ -255,7 +256,7 @@ class SlicedUploader:
     def release(self, texture: moderngl.Texture) -> None:
         self._free.append(texture)
 
-    def __contains__(self, key: int) -> bool:
+    def __contains__(self, key: Hashable) -> bool:
         return any(job.key == key for job in self._jobs)
 
     @property

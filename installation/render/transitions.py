@@ -4,7 +4,9 @@
 
 with ``progress`` already eased and strictly inside (0, 1) (the cell shader handles the endpoints).
 This module finds them, gives each an id, generates the dispatch the cell shader includes, and turns
-named options (``direction="left"``) into the ``params`` vec4.
+named options (``direction="left"``) into the ``params`` vec4. :class:`Transition` is the one value
+that describes how a cell (or a whole scene) changes; :meth:`Transition.from_spec` is the one converter
+from a show script's transition (the show layer does not import render, so the converter lives here).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from installation.render.easing import check_easing
 from installation.render.programs import SHADER_DIR
@@ -94,30 +96,49 @@ def dispatch_source() -> str:
     return "\n".join(parts)
 
 
+class TransitionSpec(Protocol):
+    """What the show layer's transition offers (``installation.show``'s ``Transition``), without importing it."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def easing(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Transition:
-    """How a cell changes: which shader, for how long, with which easing and options."""
+    """How a cell changes: which shader, for how long, with which easing and options.
+
+    Validated once on construction; ``id`` and ``params`` (what the shader receives) are computed then too,
+    so evaluating a cell every frame does not re-validate its options.
+    """
 
     name: str = "crossfade"
     seconds: float | None = None  # None: DEFAULT_SECONDS or 1.0
     easing: str = "smoothstep"
     options: Mapping[str, Any] = field(default_factory=dict)
+    id: int = field(init=False, repr=False, compare=False)
+    params: Params = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        transition_id(self.name)
+        object.__setattr__(self, "id", transition_id(self.name))
         check_easing(self.easing)
         if self.seconds is not None and self.seconds < 0:
             raise ValueError(f"transition seconds {self.seconds}: must be >= 0")
-        encode_params(self.name, self.options)
+        object.__setattr__(self, "options", dict(self.options))  # a copy: the caller's dict may change later
+        object.__setattr__(self, "params", encode_params(self.name, self.options))
+
+    @classmethod
+    def from_spec(cls, spec: TransitionSpec, *, easing: str | None = None) -> Transition:
+        """A show script's transition as the renderer's; ``easing`` overrides the script's (the player
+        passes "linear" because the timeline has already eased its progress)."""
+        options = {"direction": spec.direction} if spec.type == "wipe" else {}
+        return cls(spec.type, spec.duration, spec.easing if easing is None else easing, options)
 
     @property
     def duration(self) -> float:
         return DEFAULT_SECONDS.get(self.name, 1.0) if self.seconds is None else float(self.seconds)
-
-    @property
-    def id(self) -> int:
-        return transition_id(self.name)
-
-    @property
-    def params(self) -> Params:
-        return encode_params(self.name, self.options)

@@ -10,6 +10,7 @@ must never share a process.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 
@@ -37,21 +38,21 @@ def display_available() -> bool:
     return True
 
 
-def create_context(
-    backend: str,
-    size: tuple[int, int] = (1920, 1080),
-    *,
-    fullscreen: bool = False,
-    screen: int = 0,
-    vsync: bool = True,
-    title: str = "installation",
-    hide_cursor: bool | None = None,
-) -> RenderContext:
-    """Create the named backend; raises ValueError for an unknown name and
-    :class:`ContextUnavailable` when this machine cannot give it (no libEGL, no display)."""
+def create_context(backend: str, size: tuple[int, int] = (1920, 1080), **options: object) -> RenderContext:
+    """Create the named backend with its own keyword ``options`` (the window backend: ``fullscreen``,
+    ``screen``, ``vsync``, ``title``, ``hide_cursor``; headless: none).
+
+    Raises ValueError for an unknown name, TypeError naming any option the backend does not take (a typo
+    must not pass silently), and :class:`ContextUnavailable` when this machine cannot give it (no libEGL,
+    no display)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown render backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     module_name, class_name = BACKENDS[backend].split(":")
     module = importlib.import_module(f"{__name__}.{module_name}")
     cls = getattr(module, class_name)
-    return cls(size, fullscreen=fullscreen, screen=screen, vsync=vsync, title=title, hide_cursor=hide_cursor)
+    accepted = set(inspect.signature(cls).parameters) - {"size"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        takes = ", ".join(sorted(accepted)) or "no options"
+        raise TypeError(f"{backend} render backend: unknown option(s) {', '.join(unknown)} (it takes {takes})")
+    return cls(size, **options)

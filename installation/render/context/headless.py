@@ -14,10 +14,10 @@ log = logging.getLogger(__name__)
 class HeadlessContext(RenderContext):
     backend = "headless"
 
-    def __init__(self, size: tuple[int, int], **_ignored: object) -> None:
+    def __init__(self, size: tuple[int, int]) -> None:
         super().__init__()
         try:
-            self.ctx = moderngl.create_standalone_context(require=330, backend="egl")
+            self.ctx = moderngl.create_standalone_context(require=330, backend="egl")  # type: ignore[arg-type]
         except Exception as exc:  # moderngl raises plain Exception when libEGL or a device is missing
             raise ContextUnavailable(f"cannot create a headless EGL OpenGL 3.3 context: {exc}") from exc
         self.size = (int(size[0]), int(size[1]))

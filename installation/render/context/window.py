@@ -6,6 +6,7 @@ process crash on Mesa.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from typing import Any
@@ -20,9 +21,9 @@ log = logging.getLogger(__name__)
 
 def _pyglet_display(pyglet: Any) -> Any:
     # pyglet 2.1 renamed pyglet.canvas to pyglet.display; moderngl-window 3.1.1 still uses the old name.
-    module = getattr(pyglet, "display", None)
+    module: Any = getattr(pyglet, "display", None)
     if module is None or not hasattr(module, "get_display"):
-        import pyglet.canvas as module  # type: ignore[no-redef]
+        module = importlib.import_module("pyglet.canvas")
     return module.get_display()
 
 
@@ -55,7 +56,6 @@ class WindowContext(RenderContext):
         vsync: bool = True,
         title: str = "installation",
         hide_cursor: bool | None = None,
-        **_ignored: object,
     ) -> None:
         super().__init__()
         try:
@@ -88,7 +88,8 @@ class WindowContext(RenderContext):
             self.window.set_mouse_visible(False)
         self.window.switch_to()
         self.ctx = moderngl.create_context(require=330)
-        self.size = tuple(self.window.get_framebuffer_size())  # type: ignore[assignment]
+        width, height = self.window.get_framebuffer_size()
+        self.size = (int(width), int(height))
         self.fbo = self.ctx.detect_framebuffer()
         self._capture: moderngl.Framebuffer | None = None
         self._capture_texture: moderngl.Texture | None = None
@@ -181,7 +182,7 @@ class WindowContext(RenderContext):
     def close(self) -> None:
         if getattr(self, "window", None) is None:
             return
-        if self._capture is not None:
+        if self._capture is not None and self._capture_texture is not None:
             self._capture.release()
             self._capture_texture.release()
         self.ctx.release()

@@ -2,6 +2,8 @@
 // front, like pigment diffusing through wet paper. Deterministic in the seed.
 // params.x: noise scale (cells of noise across the cell), params.y: edge softness,
 // params.z: how much the front follows distance from the spot (0 = pure noise, 1 = a clean circle).
+#include "lib/noise.glsl"
+
 vec4 transition_dissolve(vec4 a, vec4 b, float progress, vec2 uv, float seed, vec4 params) {
     uint s = uint(seed);
     float noise = fbm(uv * params.x, s, 5);
