@@ -63,8 +63,9 @@ class FaultLog:
         """Take up to ``limit`` reports, oldest first (the heartbeat sends them on)."""
         with self._lock:
             self._refill()
-            out = []
+            out: list[dict[str, Any]] = []
             while self._pending and len(out) < limit:
+
                 out.append(self._pending.popleft())
             return out
 

@@ -28,7 +28,7 @@ from installation.scenes import Scene, SceneEnv, create_scene, post_settings
 from installation.scenes.media import default_media
 from installation.scenes.mix import SceneMixer, SceneSlot
 from installation.scenes.prepare import Preparation, prepare_show
-from installation.show import Playhead, Show, Timeline
+from installation.show import Playhead, SceneParams, Show, Timeline
 from installation.show import Transition as ShowTransition
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,8 @@ class RealClock:
 
     def __init__(self, now: Callable[[], float] = time.perf_counter, max_step: float = 0.5) -> None:
         self.now, self.max_step = now, max_step
-        self.t, self._last, self.paused = 0.0, None, False
+        self.t, self.paused = 0.0, False
+        self._last: float | None = None
 
     def tick(self) -> tuple[float, float]:
         real = self.now()
@@ -84,12 +85,6 @@ class _Live:
     index: int
     slot: SceneSlot | None = None
     marked_done: bool = False
-
-
-def scene_transition(spec: ShowTransition) -> Transition:
-    """A cue's transition as the renderer's :class:`Transition` (progress is eased by the timeline)."""
-    options = {"direction": spec.direction} if spec.type == "wipe" else {}
-    return Transition(spec.type, spec.duration, "linear", options)
 
 
 class Player:
@@ -129,7 +124,7 @@ class Player:
             log.info("cue %s (%d/%d) starts", cue.id, index + 1, len(self.show.cues))
         return live
 
-    def _create(self, params: object, env: SceneEnv) -> Scene:
+    def _create(self, params: SceneParams, env: SceneEnv) -> Scene:
         """The cue's scene; one that cannot be built (something it reads failed in a way the scene did not
         foresee) is replaced by the background for this cue, so the show goes on instead of the player
         exiting and the kiosk restarting it into the same failure."""
@@ -191,7 +186,9 @@ class Player:
                 previous.scene.render(source.fbo)
             else:  # the first cue comes in over the background
                 source = self._blank_slot()
-            self._mixer_for().draw(fbo, source.texture, target.texture, scene_transition(ph.transition),
+            # The timeline has already eased the progress: the mix itself runs linear.
+            transition = Transition.from_spec(ph.transition, easing="linear")
+            self._mixer_for().draw(fbo, source.texture, target.texture, transition,
                                    ph.transition_progress, seed=ph.occurrence * 7919 + ph.index)
         if self.overlay_visible:
             self._overlay_for().draw(fbo, self.status_lines())
@@ -223,11 +220,13 @@ class Player:
         self.show, self.timeline = show, Timeline(show)
         self.background = parse_color(tuple(show.display.background))
         target = cue_id if any(c.id == cue_id for c in show.cues) else show.cues[0].id
+        assert target is not None  # the show loader gives every cue an id
+
         self.timeline.goto(target, t, ShowTransition(type="cut"))
         log.info("reload: the new show takes over at cue %s", target)
 
     def command(self, cmd: str, cue_id: object = None) -> str | None:
-        """A kiosk control command (see installation/kiosk/control.py); returns an error or None."""
+        """A kiosk control command (see installation/player_link/control.py); returns an error or None."""
         if cmd in ("go", "next"):
             self.on_key("right")
         elif cmd == "previous":

@@ -85,12 +85,15 @@ class VideoFileWriter(FrameWriter):
             self.partial.open("wb").close()
         except OSError as exc:
             raise VideoError(f"cannot write {self.out}: {_reason(exc)}") from exc
-        self._writer = cv2.VideoWriter(str(self.partial), cv2.VideoWriter_fourcc(*FOURCC[suffix]), self.fps, self.size)
+        # cv2's stubs lack VideoWriter_fourcc (they list only VideoWriter.fourcc); it exists at run time
+        fourcc = cv2.VideoWriter_fourcc(*FOURCC[suffix])  # type: ignore[attr-defined]
+        self._writer: cv2.VideoWriter | None = cv2.VideoWriter(str(self.partial), fourcc, self.fps, self.size)
         if not self._writer.isOpened():
             self.abort()
             raise VideoError(_failed(self.out, f"OpenCV has no {FOURCC[suffix]} encoder for {suffix} here"))
 
     def write(self, rgb: np.ndarray) -> None:
+        assert self._writer is not None, "write after close or abort"
         self._writer.write(self._check(rgb))
         self.frames += 1
         # OpenCV's writer drops frames silently when the disk fills up: look now and then, so a long render
@@ -100,8 +103,10 @@ class VideoFileWriter(FrameWriter):
             raise VideoError(f"cannot write {self.out}: disk full (after {self.frames} frames)")
 
     def close(self) -> Path:
+        assert self._writer is not None, "close after close or abort"
         self._writer.release()
         self._writer = None
+
         capture = cv2.VideoCapture(str(self.partial))
         readable = capture.isOpened()
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if readable else -1
@@ -121,9 +126,11 @@ class VideoFileWriter(FrameWriter):
         return self.out
 
     def abort(self) -> None:
-        if getattr(self, "_writer", None) is not None:
-            self._writer.release()
+        writer: cv2.VideoWriter | None = getattr(self, "_writer", None)  # None too before __init__ sets it
+        if writer is not None:
+            writer.release()
             self._writer = None
+
         remove_quietly(self.partial)
 
 

@@ -159,7 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorised(self, query: dict[str, list[str]]) -> bool:
         auth = self.headers.get("Authorization", "")
         given = (auth[7:] if auth.startswith("Bearer ") else None) or self.headers.get("X-Token") \
-            or (query.get("token") or [None])[0] or ""
+            or (query.get("token") or [""])[0] or ""
+
         return remote.token_ok(self.server.token, given)
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name

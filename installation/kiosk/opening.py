@@ -101,8 +101,10 @@ class OpeningHours:
         if pending is not None and pending[0] != player:
             self._pending = None  # that player is gone; its successor gets the state after its first frame
         elif pending is not None and now - pending[2] > self.timeout:
+            assert player is not None  # pending[0] == player here: a pid
             log.info("kiosk: no answer to the schedule's %s; sending it again", pending[3])
             self._tell(now, player, send, is_open)
+
 
     def got_reply(self, now: float, msg: dict[str, Any], report: Report) -> None:
         """A control reply from the player; the schedule's own is settled here."""

@@ -86,7 +86,9 @@ class OscControl:
             family, _, _, _, sockaddr = socket.getaddrinfo(reply_to[0], reply_to[1], type=socket.SOCK_DGRAM)[0]
             self._reply_sock, self.reply_to = socket.socket(family, socket.SOCK_DGRAM), sockaddr
         self.server = _Server((host, port), dispatcher)
-        self.address: tuple[str, int] = self.server.server_address[:2]
+        bound_host, bound_port = self.server.server_address[:2]
+        assert isinstance(bound_host, str)  # a bound AF_INET/AF_INET6 socket's host is always a str
+        self.address: tuple[str, int] = (bound_host, bound_port)
         self._refusals = _Throttle()
         self._stop = threading.Event()
         threading.Thread(target=self.server.serve_forever, name="kiosk-osc", daemon=True).start()
@@ -181,8 +183,9 @@ class OscControl:
 
     def _send(self, sender: tuple[str, int] | None, messages: list[Any], feedback: bool = True) -> None:
         """To the sender (if any), from the server's port; with ``feedback`` also to ``--osc-reply``."""
-        targets = [] if sender is None else [(self.server.socket, sender)]
-        if feedback and self._reply_sock is not None and self.reply_to != sender:
+        targets: list[tuple[socket.socket, tuple[Any, ...]]] = [] if sender is None else [(self.server.socket, sender)]
+        if feedback and self._reply_sock is not None and self.reply_to is not None and self.reply_to != sender:
+
             targets.append((self._reply_sock, self.reply_to))
         for message in messages:
             for sock, to in targets:

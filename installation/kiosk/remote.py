@@ -1,5 +1,6 @@
 """What the kiosk's remote-control transports (HTTP in http.py, OSC in osc.py) share: one command path,
-bind-address parsing and the token check, so that the two cannot drift apart.
+the loopback test and the token check, so that the two cannot drift apart (their ``HOST:PORT`` options
+are read by :func:`installation.address.parse_address`).
 
 :func:`execute` is the only place an operator command reaches :meth:`Supervisor.control`; it answers
 with the status snapshot plus a ``control`` member (``cmd``, ``id`` for ``cue``, ``ok``, ``error``) and
@@ -14,11 +15,10 @@ import ipaddress
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
 # what an operator may send; ``screenshot`` and the reload the file watcher sends stay internal
 COMMANDS = ("go", "next", "previous", "cue", "pause", "resume", "blackout", "unblackout", "reload")
 NO_PLAYER = "no player to control (restarting or safe mode), or no answer in time"
@@ -62,7 +62,11 @@ class BoundedThreads:
     dropped = 0
     _drop_log: Throttle | None = None
 
+    if TYPE_CHECKING:  # a mix-in: socketserver.BaseServer, later in the MRO, has it at run time
+        def shutdown_request(self, request: Any) -> None: ...
+
     def process_request(self, request: Any, client_address: Any) -> None:
+
         if self._slots is None:  # only serve_forever's thread calls this: no race
             self._slots = threading.BoundedSemaphore(self.max_threads)
             self._clients, self._drop_log = {}, Throttle()
@@ -106,17 +110,6 @@ class BoundedThreads:
             assert self._slots is not None
             self._slots.release()
             self._left(str(client_address[0]) if isinstance(client_address, tuple) else str(client_address))
-
-
-def parse_bind(text: str, option: str = "--http") -> tuple[str, int]:
-    """``"8080"`` / ``":8080"`` / ``"0.0.0.0:8080"`` / ``"[::1]:8080"`` -> (host, port); ValueError if bad."""
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        host, port = "", text
-    host = host.strip("[]") or DEFAULT_HOST
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"{option} {text!r}: expected HOST:PORT or PORT, e.g. 127.0.0.1:8080")
-    return host, int(port)
 
 
 def is_loopback(host: str) -> bool:

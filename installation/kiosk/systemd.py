@@ -35,6 +35,20 @@ def watchdog_interval() -> float | None:
     return int(usec) / 2e6
 
 
+class Watchdog:
+    """Pings systemd's watchdog from the supervisor's main loop (call :meth:`step` each turn): if the loop
+    hangs, the pings stop and systemd restarts the whole kiosk."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def step(self, now: float) -> None:
+        interval = watchdog_interval()
+        if interval is not None and now - self._last >= interval:
+            notify("WATCHDOG=1")
+            self._last = now
+
+
 def unit_text(show: str | None, extra_args: list[str] | None = None, watchdog_seconds: int = 30) -> str:
     """A systemd user/system unit that runs ``installation kiosk SHOW`` and restarts it whatever happens."""
     show_path = str(Path(show).resolve()) if show else "/path/to/show.yaml"

@@ -216,13 +216,15 @@ def _check(request: dict[str, Any]) -> dict[str, Any]:
         if not errors and report.schedule is not None and request.get("cue_ids") is not None:
             errors = [str(e) for e in report.schedule.check_cues(list(request["cue_ids"]), str(request.get("show")))]
         return {"errors": errors}
+    import installation.scenes  # noqa: F401  registers the scene types shows are checked against
     from installation.show import check_show
 
-    report = check_show(request["path"], request.get("base_dir"))
-    if not report.ok or report.show is None:
-        return {"errors": [str(e) for e in report.errors] or [f"{request['path']}:1: invalid show"]}
-    size = report.show.display.size
-    return {"errors": [], "cue_ids": [c.id for c in report.show.cues], "size": list(size) if size else None}
+    show_report = check_show(request["path"], request.get("base_dir"))
+    if not show_report.ok or show_report.show is None:
+        return {"errors": [str(e) for e in show_report.errors] or [f"{request['path']}:1: invalid show"]}
+    size = show_report.show.display.size
+    return {"errors": [], "cue_ids": [c.id for c in show_report.show.cues], "size": list(size) if size else None}
+
 
 
 def main(argv: list[str]) -> int:

@@ -40,7 +40,7 @@ def gnn_embedding(x: np.ndarray, config: GnnConfig | None = None) -> np.ndarray:
     import torch
 
     from installation.ordering.graph import knn_edges
-    from models.gnn import GraphSAGE, GraphSAGEConfig, train_link_prediction
+    from installation.ordering.sage import GraphSAGE, GraphSAGEConfig, train_link_prediction
 
     config = config or GnnConfig()
     threads = torch.get_num_threads()

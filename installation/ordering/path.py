@@ -8,6 +8,7 @@ distances only (floats are mishandled), so distances are scaled to integers up t
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,7 +27,7 @@ def pairwise_distances(x: np.ndarray) -> np.ndarray:
     return np.sqrt(d2)
 
 
-def path_length(d: np.ndarray, order: list[int] | np.ndarray) -> float:
+def path_length(d: np.ndarray, order: Sequence[int] | np.ndarray) -> float:
     order = np.asarray(order, dtype=int)
     return float(d[order[:-1], order[1:]].sum()) if len(order) > 1 else 0.0
 
@@ -178,7 +179,9 @@ def solve_heuristic(d: np.ndarray, starts: int = 4, seed: int = 0) -> list[int]:
         length = path_length(d, order)
         if length < best_len:
             best, best_len = order, length
+    assert best is not None  # there is always a candidate, and its (finite) length is below inf
     return _canonical(best)
+
 
 
 def shortest_path(d: np.ndarray, solver: str = "auto", seed: int = 0) -> tuple[list[int], str]:

@@ -1,8 +1,8 @@
-"""The player's half of the kiosk contract: one small JSON datagram to 127.0.0.1 per presented frame.
+"""The heartbeat: one small JSON datagram to the supervisor per presented frame (protocol: the package doc).
 
-The supervisor sets ``INSTALLATION_HEARTBEAT=HOST:PORT`` in the child's environment; :func:`from_env`
-returns a :class:`Heartbeat` (or None when the variable is absent, i.e. a plain ``installation run``).
-A datagram is fire-and-forget: a missing or slow supervisor never blocks the render loop.
+:func:`from_env` returns a :class:`Heartbeat` (or None when ``INSTALLATION_HEARTBEAT`` is absent, i.e. a
+plain ``installation run``). A datagram is fire-and-forget: a missing or slow supervisor never blocks the
+render loop.
 """
 
 from __future__ import annotations
@@ -11,39 +11,19 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
+from installation.address import parse_address
 from installation.faults import FAULTS
+from installation.player_link import HEARTBEAT_ENV
 
 log = logging.getLogger(__name__)
 
-ENV = "INSTALLATION_HEARTBEAT"
-PARENT_ENV = "INSTALLATION_KIOSK_PARENT"
 STATS_INTERVAL = 0.25  # seconds between datagrams that carry the (numpy) statistics snapshot
 ERRORS_PER_BEAT = 4  # fault reports per stats datagram: at most 16 a second, each one short line
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host or "127.0.0.1", int(port)
-
-
-def die_with_parent() -> None:
-    """Linux: ask the kernel to SIGTERM this process when the supervisor dies (no orphaned players)."""
-    parent = os.environ.get(PARENT_ENV)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if parent and parent.isdigit() and os.getppid() != int(parent):  # the parent died before prctl
-        raise SystemExit(1)
 
 
 class Heartbeat:
@@ -88,34 +68,11 @@ class Heartbeat:
 
 
 def from_env() -> Heartbeat | None:
-    text = os.environ.get(ENV)
+    text = os.environ.get(HEARTBEAT_ENV)
     if not text:
         return None
     try:
-        address = parse_address(text)
+        return Heartbeat(parse_address(text, HEARTBEAT_ENV))
     except ValueError:
-        log.warning("%s=%r: expected HOST:PORT; no heartbeat", ENV, text)
+        log.warning("%s=%r: expected HOST:PORT; no heartbeat", HEARTBEAT_ENV, text)
         return None
-    die_with_parent()
-    signal.signal(signal.SIGTERM, _interrupt)  # the supervisor's SIGTERM: release GL and exit 0
-    return Heartbeat(address)
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-class Pacer:
-    """Holds an offscreen loop (which has no vsync) to ``fps`` frames per second."""
-
-    def __init__(self, fps: float) -> None:
-        self.interval = 1.0 / fps
-        self.next = time.perf_counter()
-
-    def wait(self) -> None:
-        self.next += self.interval
-        delay = self.next - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        elif delay < -self.interval:  # far behind (a stall): do not try to catch up
-            self.next = time.perf_counter()
