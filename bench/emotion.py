@@ -25,7 +25,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -37,7 +36,7 @@ from installation.pack import pack_path  # noqa: E402
 def model_folder(tmp: Path) -> tuple[Path, str]:
     if pack_path("generator").is_file():
         return pack_path("emotion").parent, "bundled pack"
-    from face_video import tiny_pack
+    from exporters.synthetic import tiny_pack
 
     return tiny_pack(tmp / "pack"), "tiny random-weight pack (assets/models/sagan.onnx absent)"
 
@@ -53,8 +52,7 @@ def main() -> int:
     os.environ["INSTALLATION_THREADS"] = str(args.threads)
     cv2.setNumThreads(args.threads)
 
-    from face_video import face_frames, write_video
-
+    from exporters.synthetic import face_frames, write_video
     from installation.capture.faces import FaceDetector
     from installation.emotion import DEFAULT_MAPPING, blend, mapping_matrix
     from installation.inference.generator import to_uint8

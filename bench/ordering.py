@@ -26,11 +26,11 @@ os.environ.setdefault("INSTALLATION_THREADS", "1")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from installation.collection import scan_collection  # noqa: E402
 from installation.ordering.features import compute_features  # noqa: E402
 from installation.ordering.layout import dpq, flas_layout, las_layout  # noqa: E402
 from installation.ordering.path import pairwise_distances  # noqa: E402
 from installation.ordering.pipeline import order_features, order_metrics  # noqa: E402
-from installation.show.collection import scan_collection  # noqa: E402
 
 
 def collection_images(folder: str | None, per_style: int) -> tuple[list[Path], str]:

@@ -28,6 +28,7 @@ from installation.render import (  # noqa: E402
     GridCompositor,
     KuwaharaSettings,
     PostSettings,
+    Transition,
     create_context,
 )
 
@@ -75,7 +76,8 @@ def bench_size(size: tuple[int, int], rows: int, cols: int, frames: int, images:
         cell = n // 2
         seconds = frames * dt + 2.0
         for k in range(int(seconds) + 1):
-            grid.set_image(cell, images[k % len(images)], seconds=1.0, easing="linear", start_time=1.0 + k)
+            grid.set_image(cell, images[k % len(images)], transition=Transition(seconds=1.0, easing="linear"),
+                           start_time=1.0 + k)
         grid.flush_uploads()
         times = [1.0 + (i + 0.5) * dt for i in range(frames)]
         grid.full_redraw = True

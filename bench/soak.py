@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from a checkout: the installation package beside it
 
-from installation.kiosk.supervisor import rss_bytes  # noqa: E402  (stdlib-only module: no GL, no torch)
+from installation.kiosk.child import rss_bytes  # noqa: E402  (stdlib-only module: no GL, no torch)
 
 COLLECTION = REPO / "assets" / "collections" / "demo"
 MB = 1024 * 1024

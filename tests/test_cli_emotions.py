@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from face_video import face_video
-
+from exporters.synthetic import face_video
 from installation.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +49,8 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_image_folder_source_with_fps_and_aggregate(tmp_path: Path, capsys) -> None:
     import cv2
-    from face_video import face_frames
+
+    from exporters.synthetic import face_frames
 
     frames, present = face_frames(6, absent=((2, 4),))
     for i, frame in enumerate(frames):

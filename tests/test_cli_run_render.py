@@ -144,3 +144,23 @@ def test_run_opens_a_real_window_under_xvfb(show_file: Path, tmp_path: Path) -> 
     # At 1 s the grid cue (from 0.5 s, dissolve 0.3 s) shows its 2x2 cells: square cells, background bars.
     assert np.abs(pixels[90, 5].astype(int) - (0x20, 0x18, 0x10)).max() <= 1
     assert pixels[40:140, 120:200].std() > 10  # photographs, not a flat colour
+
+
+@pytest.mark.gl
+@pytest.mark.slow
+def test_the_default_show_plays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture) -> None:
+    """`installation run` with no show plays shows/gradual_change.yaml: a few seconds of it really rendered
+    (no display here: the fallback writes the video), paintings on the grid, not only a valid file."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--seconds", "8", "--size", "448x252"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert "gradual_change.yaml" in out[0] and out[1].startswith("wrote renders/gradual_change.mp4"), out
+    frames = read_video(tmp_path / "renders" / "gradual_change.mp4")
+    assert len(frames) == 240
+    lit = [float((f.max(axis=2) > 40).mean()) for f in frames[::30]]  # share of the canvas painted, each second
+    assert lit[0] < 0.001  # the show fades in from its black background
+    # paintings seep into their cells one by one (every 3 s, cells of 32x18 px here): the painted share grows
+    assert lit[-1] > 0.002 and lit[-1] > lit[len(lit) // 2] > lit[0], lit  # measured: 0.0026 at 8 s

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from exporters import fer_import
-from exporters.fer_import import FerImportError, load_case, to_model_input
+from models import fer_import
 from models.emotion import EMOTION_LABELS, SameMaxPool2d
+from models.fer_import import FerImportError, load_case, to_model_input
 
 torch.set_num_threads(1)
 cv2.setNumThreads(1)

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 from conftest import headless_context
-from face_video import STYLES, face_video, tiny_pack, write_video
 
+from exporters.synthetic import STYLES, face_video, tiny_pack, write_video
 from installation.emotion import DEFAULT_MAPPING, PaintWorker, blend, mapping_matrix
 from installation.emotion.mirror import MirrorSettings, MirrorState
 from installation.emotion.pipeline import FaceReading, Reading

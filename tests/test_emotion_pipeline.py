@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from face_video import STYLES, face_frames, face_video, tiny_pack
 
+from exporters.synthetic import STYLES, face_frames, face_video, tiny_pack
 from installation.capture import CaptureThread, VideoFileSource
 from installation.emotion import (
     DEFAULT_MAPPING,
@@ -173,8 +173,7 @@ def test_real_portraits_in_a_video(classifier: EmotionClassifier, shared_data: P
     the model run directly on the same crop."""
     import json
 
-    from face_video import write_video
-
+    from exporters.synthetic import write_video
     from installation.cli import main
 
     images = sorted((shared_data / "faces" / "portraits" / "images").glob("*"))[:16]

@@ -168,6 +168,7 @@ def test_writers_say_disk_full_and_leave_nothing(small_disk: Path, name: str, le
     assert leftovers(small_disk) == []
 
 
+@pytest.mark.gl
 def test_render_on_a_full_disk(small_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from conftest import headless_context
 
@@ -305,8 +306,8 @@ def test_validating_a_gnn_show_does_not_import_torch(tmp_path: Path) -> None:
 @pytest.mark.skipif(not (DEMO.is_dir() and (DEMO.parent / "demo.order.json").is_file()), reason="no demo collection")
 def test_demo_order_is_current_with_and_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
     import installation.ordering.pipeline as pipeline
+    from installation.collection import scan_collection
     from installation.ordering import find_order
-    from installation.show.collection import scan_collection
 
     images = scan_collection(DEMO).images
     for torch_installed in (True, False):

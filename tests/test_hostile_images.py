@@ -219,7 +219,7 @@ from pathlib import Path
 import numpy as np
 from installation.imagefile import read_image, check_image
 from installation.render.textures import ImageLoader, fit_image
-from installation.show.collection import scan_collection
+from installation.collection import scan_collection
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 folder = Path({str(tmp_path)!r})
 scan = scan_collection(folder)
@@ -250,7 +250,7 @@ def collection_with_hostile_files(folder: Path, good: int = 4) -> dict[str, str]
 
 
 def test_scan_lists_skipped_files_with_reasons(tmp_path: Path) -> None:
-    from installation.show.collection import scan_collection
+    from installation.collection import scan_collection
 
     expected = collection_with_hostile_files(tmp_path)
     scan = scan_collection(tmp_path)
@@ -345,6 +345,7 @@ def test_capture_folder_skips_hostile_files(tmp_path: Path) -> None:
     assert len(frames) == 2 and all(f.image.shape == (48, 64, 3) for f in frames)
 
 
+@pytest.mark.gl
 def test_render_plays_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from conftest import headless_context
 

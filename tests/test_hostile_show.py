@@ -15,11 +15,10 @@ import pytest
 import yaml
 
 from installation.cli import main
+from installation.config import MAX_FILE_BYTES, MAX_SECONDS, MAX_SEED
+from installation.config.yaml_loader import MAX_DEPTH, MAX_NODES
 from installation.kiosk.schedule import check_schedule
-from installation.show import check_text
-from installation.show.fields import MAX_SECONDS, MAX_SEED
-from installation.show.load import MAX_FILE_BYTES, check_show
-from installation.show.yaml_loader import MAX_DEPTH, MAX_NODES
+from installation.show import check_show, check_text
 
 REPO = Path(__file__).resolve().parents[1]
 LONGEST_LINE = 400  # no issue line may be longer, whatever the file held

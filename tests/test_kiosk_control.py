@@ -6,15 +6,14 @@ leaves the old show playing (error with FILE:LINE in /status), a valid edit is r
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import cv2
-import numpy as np
-from test_kiosk_supervisor import Kiosk, kiosk, needs_egl
+from helpers.kiosk import colour as _colour
+from helpers.kiosk import kiosk, needs_egl
+from helpers.kiosk import near as _near
+from helpers.kiosk import post as _post
+from helpers.kiosk import until as _until
 
 SHOW = """version: 1
 name: control test
@@ -24,44 +23,6 @@ cues:
   - {id: b, scene: {type: solid, colour: "COLOUR_B"}, transition: cut, follow: hold}
 """
 
-
-def _post(k: Kiosk, path: str, token: str | None = "default") -> tuple[int, dict | str]:
-    req = urllib.request.Request(k.url + path, data=b"", method="POST")
-    token = k.token if token == "default" else token
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        body = exc.read().decode()
-        return exc.code, (json.loads(body) if body.startswith("{") else body)
-
-
-def _colour(k: Kiosk) -> tuple[int, int, int]:
-    req = urllib.request.Request(k.url + "/screenshot")
-    if k.token:
-        req.add_header("Authorization", f"Bearer {k.token}")
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        assert resp.headers["Content-Type"] == "image/png"
-        img = cv2.imdecode(np.frombuffer(resp.read(), np.uint8), cv2.IMREAD_COLOR)
-    assert img.shape == (90, 160, 3)
-    b, g, r = (int(v) for v in img[45, 80])
-    return r, g, b
-
-
-def _near(got: tuple[int, int, int], want: str) -> bool:
-    rgb = tuple(int(want[i:i + 2], 16) for i in (1, 3, 5))
-    return max(abs(a - b) for a, b in zip(got, rgb, strict=True)) <= 3
-
-
-def _until(what: str, cond, timeout: float = 10.0) -> None:  # noqa: ANN001
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @needs_egl

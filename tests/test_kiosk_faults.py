@@ -12,13 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fault_files import pack_copy, write_noise_video
-from test_kiosk_supervisor import Kiosk, kiosk, needs_egl
+from helpers.faults import pack_copy, write_noise_video
+from helpers.kiosk import COLOURS, Kiosk, kiosk, needs_egl, player_errors, wait_for
 
 BG = (0, 0, 0)
-# nine colours far apart (and from the background), one per image
-COLOURS = [(230, 30, 30), (30, 230, 30), (30, 30, 230), (230, 230, 30), (230, 30, 230), (30, 230, 230),
-           (240, 140, 20), (120, 60, 200), (200, 200, 200)]
 RETRY = {"INSTALLATION_MEDIA_RETRY": "0.5,2"}  # the gallery default is 5 s doubling to 300 s
 
 
@@ -31,15 +28,6 @@ def colours_seen(k: Kiosk) -> set[int]:
     return {i for i, c in enumerate(COLOURS) if (np.abs(rgb - c).max(axis=2) <= 4).sum() >= 40}
 
 
-def wait_for(what: str, cond, timeout: float = 20.0):  # noqa: ANN001, ANN201
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 def steady(k: Kiosk, frames_before: int) -> dict:
     """The player presents frames, has not been restarted, and /health says so."""
@@ -47,9 +35,6 @@ def steady(k: Kiosk, frames_before: int) -> dict:
     assert st["restarts"] == 0 and st["state"] == "playing" and k.get("/health")[0] == 200
     return st
 
-
-def player_errors(st: dict, kind: str) -> list[str]:
-    return [e["message"] for e in st["last_errors"] if e.get("source") == "player" and e.get("kind") == kind]
 
 
 def metrics(k: Kiosk) -> dict[str, float]:

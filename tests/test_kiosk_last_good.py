@@ -11,8 +11,11 @@ from pathlib import Path
 
 import numpy as np
 from conftest import write_image
-from test_kiosk_control import _colour, _near, _post, _until
-from test_kiosk_supervisor import FAST, REPO, kiosk, needs_egl
+from helpers.kiosk import FAST, REPO, kiosk, needs_egl
+from helpers.kiosk import colour as _colour
+from helpers.kiosk import near as _near
+from helpers.kiosk import post as _post
+from helpers.kiosk import until as _until
 
 from installation.kiosk.last_good import LastGood
 

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from test_kiosk_schedule import supervised
-from test_kiosk_supervisor import kiosk, needs_egl
+from helpers.kiosk import kiosk, needs_egl, supervised
 
 # short cues: the player logs a line at every cue start, so the log grows quickly
 CHATTY = """version: 1
@@ -75,7 +74,7 @@ def test_bad_log_and_daily_restart_options_are_one_line_and_exit_2(tmp_path: Pat
     import subprocess
     import sys
 
-    from test_kiosk_supervisor import REPO
+    from helpers.kiosk import REPO
 
     show = tmp_path / "show.yaml"
     show.write_text(CHATTY)

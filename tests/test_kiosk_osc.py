@@ -15,11 +15,12 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.kiosk import REPO, Kiosk, kiosk, needs_egl
+from helpers.kiosk import colour as _colour
+from helpers.kiosk import near as _near
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import build_msg
 from pythonosc.udp_client import SimpleUDPClient
-from test_kiosk_control import _colour, _near
-from test_kiosk_supervisor import REPO, Kiosk, kiosk, needs_egl
 
 from installation.cli import main
 

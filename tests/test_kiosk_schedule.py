@@ -4,20 +4,20 @@ injected wall clock moves through closing and opening time."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_kiosk_control import _colour, _near
-from test_kiosk_supervisor import Kiosk, needs_egl
+from helpers.kiosk import SCHEDULE_SHOW as SHOW
+from helpers.kiosk import Kiosk, needs_egl, supervised
+from helpers.kiosk import colour as _colour
+from helpers.kiosk import near as _near
 
 from installation.kiosk.display import DisplayPower
 from installation.kiosk.schedule import Schedule, check_schedule, check_schedule_text, instant, parse_window
@@ -219,7 +219,8 @@ def test_cli_check_schedule(tmp_path: Path) -> None:
     r = _cli("kiosk", "--print-systemd-unit", str(show), "--schedule", path.name, "--log=logs/k.log",
              "--state-dir", "st")
     assert r.returncode == 0, r  # relative paths become absolute: the unit runs in another folder
-    assert f"--schedule {REPO / path.name} --log={REPO / 'logs/k.log'} --state-dir {REPO / 'st'}" in r.stdout
+    # built from the parsed options (not sys.argv): each option once, as `--name value`, in the parser's order
+    assert f"--schedule {REPO / path.name} --log {REPO / 'logs/k.log'} --state-dir {REPO / 'st'}" in r.stdout
 
 
 FAKE_XSET = """#!/bin/sh
@@ -255,6 +256,7 @@ def test_display_power_runs_xset_and_never_fails(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not (shutil.which("Xvfb") and shutil.which("xset")), reason="needs Xvfb and xset")
+@pytest.mark.window
 def test_display_power_with_real_xset_on_xvfb() -> None:
     read, write = os.pipe()
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "160x90x24", "-nolisten", "tcp"],
@@ -274,50 +276,6 @@ def test_display_power_with_real_xset_on_xvfb() -> None:
         xvfb.terminate()
         xvfb.wait(5)
 
-
-SHOW = """version: 1
-name: schedule test
-display: {size: 160x90, background: [0, 0, 0]}
-cues:
-  - {id: a, scene: {type: solid, colour: "#c03020"}, duration: 600, transition: cut}
-  - {id: closed, scene: {type: solid, colour: "#2040c0"}, transition: cut, follow: hold}
-"""
-
-
-@contextlib.contextmanager
-def supervised(tmp_path: Path, schedule_text: str | None, clock, display: DisplayPower | None = None,  # noqa: ANN001, ANN201
-               **config_extra):  # noqa: ANN003
-    """A real Supervisor (stepped on a thread, as ``run`` would) with a real headless player and HTTP server;
-    ``clock`` is its wall clock, so a test moves through days without waiting."""
-    from installation.kiosk import http
-    from installation.kiosk.supervisor import KioskConfig, Supervisor
-    from installation.show import load_show
-
-    show_path = tmp_path / "show.yaml"
-    show_path.write_text(SHOW)
-    schedule = None if schedule_text is None else _schedule(schedule_text)
-    assert schedule is None or schedule.check_cues([c.id for c in load_show(show_path).cues]) == []
-    config = KioskConfig(show=show_path, size=(160, 90), headless=True, fps=30, stall_seconds=2, kill_grace=0.3,
-                         backoff_base=0.2, start_seconds=20, schedule=schedule, **config_extra)
-    sup = Supervisor(config, clock=clock, display=display)
-    server = http.serve(sup, "127.0.0.1", 0, None)
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            sup.step(time.monotonic())
-            time.sleep(0.02)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    k = Kiosk(None, f"http://127.0.0.1:{server.server_address[1]}", None)
-    try:
-        yield k, sup
-    finally:
-        stop.set()
-        thread.join(5)
-        server.shutdown()
-        sup.close()
 
 
 def _metric(k: Kiosk, name: str) -> float:
@@ -418,7 +376,7 @@ def test_windows_round_trip(text: str) -> None:
 
 @needs_egl
 def test_a_schedule_edit_applies_while_playing_and_a_bad_one_is_rejected(tmp_path: Path) -> None:
-    from test_kiosk_supervisor import kiosk
+    from helpers.kiosk import kiosk
 
     show, hours = tmp_path / "show.yaml", tmp_path / "hours.yaml"
     show.write_text(SHOW)

@@ -17,16 +17,10 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from installation.render import ContextUnavailable, create_context
-
-REPO = Path(__file__).resolve().parents[1]
+from helpers.kiosk import REPO, kiosk, needs_egl
 
 SHOW = """version: 1
 name: kiosk test
@@ -35,82 +29,6 @@ cues:
   - {id: a, scene: {type: solid, colour: "#203040"}, duration: 1, transition: cut}
   - {id: b, scene: {type: solid, colour: "#402030"}, duration: 1, transition: cut, follow: loop}
 """
-FAST = ["--headless", "--size", "160x90", "--fps", "30", "--stall-seconds", "1.5", "--kill-grace", "0.3",
-        "--backoff-base", "0.2", "--start-seconds", "20"]
-
-
-def _egl() -> bool:
-    try:
-        create_context("headless", (16, 16)).close()
-    except ContextUnavailable:
-        return False
-    return True
-
-
-needs_egl = pytest.mark.skipif(not _egl(), reason="no headless EGL context here")
-
-
-class Kiosk:
-    def __init__(self, proc: subprocess.Popen, url: str, token: str | None) -> None:
-        self.proc, self.url, self.token = proc, url, token
-        self.pids: set[int] = set()
-
-    def get(self, path: str, token: str | None = "default") -> tuple[int, str]:
-        req = urllib.request.Request(self.url + path)
-        token = self.token if token == "default" else token
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=2) as resp:
-                return resp.status, resp.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def status(self) -> dict:
-        code, body = self.get("/status")
-        assert code == 200, body
-        st = json.loads(body)
-        if st["player_pid"]:
-            self.pids.add(st["player_pid"])
-        return st
-
-    def wait(self, what: str, cond, timeout: float = 20.0) -> dict:  # noqa: ANN001
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            st = self.status()
-            if cond(st):
-                return st
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}: {st}")
-
-
-@contextlib.contextmanager
-def kiosk(tmp_path: Path, show: Path, *extra: str, bind: str = "127.0.0.1:0",
-          token: str | None = None, env: dict[str, str] | None = None) -> Iterator[Kiosk]:
-    args = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--http", bind, *FAST, *extra]
-    if token:
-        args += ["--token", token]
-    log = (tmp_path / "kiosk.log").open("w")
-    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True,
-                            env={**os.environ, **(env or {})})
-    k = None
-    try:
-        line = proc.stdout.readline()
-        m = re.search(r"http://([^:/]+):(\d+)/", line)
-        assert m, f"no http line: {line!r} {(tmp_path / 'kiosk.log').read_text()}"
-        k = Kiosk(proc, f"http://127.0.0.1:{m.group(2)}", token)
-        yield k
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for pid in k.pids if k else ():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture()

@@ -28,8 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from test_kiosk_faults import COLOURS, player_errors, wait_for
-from test_kiosk_supervisor import Kiosk
+from helpers.kiosk import COLOURS, Kiosk, player_errors, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 SCREEN = (640, 480)  # the Xvfb screen: larger than the window, so a window of the wrong size would show

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import PACK, headless_context
-from fault_files import pack_copy, write_noise_video
+from helpers.faults import pack_copy, write_noise_video
 
 from installation.faults import FaultLog
 from installation.render import RenderContext
@@ -305,7 +305,7 @@ def test_a_scene_that_cannot_start_plays_the_background(rc: RenderContext) -> No
     from installation.player import Player
     from installation.scenes import SCENES, Scene, register
     from installation.show import SceneParams, register_scene
-    from installation.show.scene_params import _REGISTRY
+    from installation.show.scene_types import _REGISTRY
 
     class ReaderParams(SceneParams):
         type: str = "reader"

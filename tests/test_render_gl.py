@@ -15,7 +15,7 @@ from conftest import headless_context
 
 from installation.render import GridCompositor, RenderContext
 from installation.render.programs import load_program, program_names
-from installation.render.transitions import dispatch_source
+from installation.render.transitions import Transition, dispatch_source
 
 pytestmark = pytest.mark.gl
 
@@ -57,6 +57,20 @@ def test_every_program_compiles(rc: RenderContext) -> None:
     for name in names:
         injections = {"transitions": dispatch_source()} if name == "cell" else None
         load_program(rc.ctx, name, injections).release()
+
+
+def test_scene_shaders_compile_from_their_search_path(rc: RenderContext) -> None:
+    from installation.scenes.mix import SHADER_DIR, mix_program
+
+    assert program_names(SHADER_DIR) == ["scene_mix"]
+    mix_program(rc.ctx).release()
+
+
+def test_unknown_context_option_is_named(rc: RenderContext) -> None:
+    from installation.render import create_context
+
+    with pytest.raises(TypeError, match="headless render backend: unknown option.s. fullscreen"):
+        create_context("headless", (16, 16), fullscreen=True)
 
 
 def test_cell_placement_letterbox_and_gap(rc: RenderContext) -> None:
@@ -103,7 +117,7 @@ def test_crossfade_midpoint_and_easing(rc: RenderContext) -> None:
     grid = GridCompositor(rc.ctx, rc.size, 1, 2, background=BG)
     for cell, easing in ((0, "linear"), (1, "ease_in")):
         grid.set_image(cell, solid((200, 0, 40)), transition="cut", start_time=0.0)
-        grid.set_image(cell, solid((0, 200, 240)), seconds=2.0, easing=easing, start_time=1.0)
+        grid.set_image(cell, solid((0, 200, 240)), transition=Transition(seconds=2.0, easing=easing), start_time=1.0)
     pixels = frame(rc, grid, 2.0)  # halfway
     mid = cell_pixels(pixels, grid, 0).reshape(-1, 3).astype(int)
     assert np.all(np.abs(mid - (100, 100, 140)) <= 1)
@@ -122,11 +136,8 @@ def test_wipe_midpoint_splits_the_cell(rc: RenderContext) -> None:
         grid.set_image(
             cell,
             solid(b),
-            transition="wipe",
-            seconds=1.0,
-            easing="linear",
+            transition=Transition("wipe", seconds=1.0, easing="linear", options={"direction": direction}),
             start_time=1.0,
-            options={"direction": direction},
         )
     pixels = frame(rc, grid, 1.5)
     right = cell_pixels(pixels, grid, 0)
@@ -141,7 +152,7 @@ def test_dissolve_endpoints_and_mix(rc: RenderContext) -> None:
     grid = GridCompositor(rc.ctx, rc.size, 1, 1, background=BG)
     a, b = np.array((240, 200, 0)), np.array((0, 40, 240))
     grid.set_image(0, solid(tuple(a)), transition="cut", start_time=0.0)
-    grid.set_image(0, solid(tuple(b)), transition="dissolve", seconds=1.0, easing="linear", start_time=1.0)
+    grid.set_image(0, solid(tuple(b)), transition=Transition("dissolve", 1.0, "linear"), start_time=1.0)
     start = cell_pixels(frame(rc, grid, 1.0), grid, 0)
     assert np.all(start == a)
     mid = cell_pixels(frame(rc, grid, 1.5), grid, 0).reshape(-1, 3).astype(float)
@@ -164,8 +175,9 @@ def _scripted(grid: GridCompositor) -> list[float]:
     for cell in range(grid.cell_count):
         grid.set_image(cell, image[(cell * 37) % 200 :][:300, :300], transition="cut", start_time=0.0)
     for k, cell in enumerate(range(0, grid.cell_count, 2)):
-        grid.set_image(cell, solid(palette(16)[cell]), transition=names[k % 4], seconds=0.5, start_time=0.25 + 0.2 * k)
-    grid.clear_cell(1, (255, 255, 255), transition="dissolve", seconds=0.4, start_time=0.3)
+        grid.set_image(cell, solid(palette(16)[cell]), transition=Transition(names[k % 4], 0.5),
+                       start_time=0.25 + 0.2 * k)
+    grid.clear_cell(1, (255, 255, 255), transition=Transition("dissolve", 0.4), start_time=0.3)
     return [0.0, 0.1, 0.3, 0.45, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0, 2.5]
 
 
@@ -194,7 +206,7 @@ def test_cells_dirty_names_the_transitioning_cell(rc: RenderContext) -> None:
     for cell in range(4):
         grid.set_image(cell, solid((100, 100, 100)), transition="cut", start_time=0.0)
     frame(rc, grid, 0.0)
-    grid.set_image(3, solid((0, 0, 0)), seconds=1.0, start_time=1.0)
+    grid.set_image(3, solid((0, 0, 0)), transition=Transition(seconds=1.0), start_time=1.0)
     assert grid.cells_dirty(0.5) == []
     assert grid.cells_dirty(1.5) == [3]
     assert grid.draw(1.5) == 1

@@ -13,6 +13,8 @@ from installation.render.color import parse_color
 from installation.render.easing import EASINGS, ease
 from installation.render.layout import GridLayout
 from installation.render.post import PostSettings
+from installation.render.programs import ShaderSourceError, expand
+from installation.render.schedule import CellSchedule
 from installation.render.stats import FrameStats
 from installation.render.textures import ImageLoader, decode_image, fit_image
 from installation.render.transitions import Transition, dispatch_source, encode_params, transition_names
@@ -153,3 +155,68 @@ def test_post_settings_from_mapping() -> None:
         PostSettings.from_mapping({"blur": {}})
     with pytest.raises(ValueError, match="radius"):
         PostSettings.from_mapping({"kuwahara": {"radius": 100}})
+
+
+def test_transition_from_show_spec() -> None:
+    class Spec:  # the show layer's transition, as the renderer sees it
+        type, duration, easing, direction = "wipe", 2.0, "ease_in", "up"
+
+    wipe = Transition.from_spec(Spec())
+    assert wipe == Transition("wipe", 2.0, "ease_in", {"direction": "up"})
+    assert wipe.params == encode_params("wipe", {"direction": "up"}) and wipe.id == transition_names().index("wipe")
+    Spec.type = "crossfade"
+    assert Transition.from_spec(Spec(), easing="linear") == Transition("crossfade", 2.0, "linear")
+
+
+def _shaders(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_shader_includes_once_per_stage_on_a_search_path(tmp_path: Path) -> None:
+    shaders = _shaders(tmp_path, {
+        "prog.glsl": "#if defined VERTEX_SHADER\n#include \"lib/shared.glsl\"\nvoid vs();\n"
+                     "#elif defined FRAGMENT_SHADER\n#include \"a.glsl\"\n#include \"b.glsl\"\nvoid fs();\n#endif\n",
+        "a.glsl": "#include \"lib/shared.glsl\"\nfloat a();\n",
+        "b.glsl": "#include \"lib/shared.glsl\"\nfloat b();\n",
+        "lib/shared.glsl": "float shared_fn();\n",
+    })
+    vertex, sources = expand("prog.glsl", "VERTEX_SHADER", search_path=(shaders,))
+    assert vertex.count("shared_fn") == 1 and "vs()" in vertex and "fs()" not in vertex
+    fragment, sources = expand("prog.glsl", "FRAGMENT_SHADER", search_path=(shaders,))
+    # Both a.glsl and b.glsl pull the shared file in: it is there once, and the vertex stage's include
+    # of it did not count for the fragment stage.
+    assert fragment.count("shared_fn") == 1 and "a()" in fragment and "b()" in fragment and "vs()" not in fragment
+    assert sources == ["prog.glsl", "a.glsl", "lib/shared.glsl", "b.glsl"]
+    # The renderer's own lib/ is on the path after the given folders.
+    _shaders(tmp_path, {"uses_noise.glsl": "#include \"lib/noise.glsl\"\n"})
+    assert "hash_uint" in expand("uses_noise.glsl", "FRAGMENT_SHADER", search_path=(shaders,))[0]
+
+
+def test_shader_missing_include_and_cycle_are_clear_errors(tmp_path: Path) -> None:
+    shaders = _shaders(tmp_path, {
+        "missing.glsl": "// one\n#include \"lib/nope.glsl\"\n",
+        "loop.glsl": "#include \"x.glsl\"\n",
+        "x.glsl": "#include \"y.glsl\"\n",
+        "y.glsl": "#include \"x.glsl\"\n",
+    })
+    with pytest.raises(ShaderSourceError, match=r"missing.glsl:2: #include 'lib/nope.glsl' not found"):
+        expand("missing.glsl", "VERTEX_SHADER", search_path=(shaders,))
+    with pytest.raises(ShaderSourceError, match=r"include cycle: loop.glsl -> x.glsl -> y.glsl -> x.glsl"):
+        expand("loop.glsl", "VERTEX_SHADER", search_path=(shaders,))
+
+
+def test_schedule_records_without_gl() -> None:
+    rects = np.array([[0, 0, 10, 10], [10, 0, 10, 10]], np.float32)
+    schedule = CellSchedule(rects, (0.0, 0.0, 0.5))
+    change = schedule.make(1, Transition("crossfade", 2.0, "linear"), 1.0, None)
+    change.color = (1.0, 0.0, 0.0)
+    schedule.add(change)
+    records, waiting = schedule.records_at(2.0)
+    assert waiting == [] and records["progress"][1] == pytest.approx(0.5)
+    assert tuple(records["from_color"][1]) == (0.0, 0.0, 0.5) and tuple(records["to_color"][1]) == (1.0, 0.0, 0.0)
+    assert records["progress"][0] == 1.0 and tuple(records["rect"][1]) == (10, 0, 10, 10)
+    records, freed = schedule.advance(5.0)
+    assert records["progress"][1] == 1.0 and records["from_layer"][1] == -1.0 and freed == []

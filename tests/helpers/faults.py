@@ -7,7 +7,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from conftest import PACK
+
+PACK = Path(__file__).resolve().parents[2] / "assets" / "models"
 
 
 def pack_copy(root: Path) -> Path:

