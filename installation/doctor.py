@@ -19,10 +19,12 @@ from installation.inference.emotion import EmotionClassifier
 from installation.inference.encoder import PaintingEncoder
 from installation.inference.generator import Generator, Upscaler
 from installation.inference.model import OnnxModel
+from installation.inference.stylizer import StylePredictor, StyleTransform
 from installation.pack import PACK_DIR, PACK_FILES, pack_path
 
 WRAPPERS: dict[str, type[OnnxModel]] = {
     "generator": Generator, "upscaler": Upscaler, "encoder": PaintingEncoder, "emotion": EmotionClassifier,
+    "stylizer": StyleTransform, "style_predictor": StylePredictor,
 }
 PROBE_TIMEOUT = 60.0
 
@@ -139,6 +141,22 @@ def report_kiosk() -> None:
     print(f"             control: HTTP (stdlib), OSC: {osc}")
 
 
+def report_wall() -> None:
+    """What a wall player relies on: a synchronised clock, the MQTT client, a broker (docs/wall.md)."""
+    import shutil
+    from importlib import metadata
+
+    from installation.wall.clock_sync import clock_sync
+
+    print(f"wall         clock: {clock_sync().line()}")
+    try:
+        paho = f"paho-mqtt {metadata.version('paho-mqtt')}"
+    except metadata.PackageNotFoundError:
+        paho = "paho-mqtt missing (pip install paho-mqtt): no --broker"
+    broker = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    print(f"             MQTT: {paho}; mosquitto broker {'at ' + broker if broker else 'not installed here'}")
+
+
 def run_doctor(models: str | None = None) -> int:
     import onnxruntime as ort
 
@@ -151,6 +169,7 @@ def run_doctor(models: str | None = None) -> int:
           + (f" ({len(video_nodes)} /dev/video node(s))" if video_nodes and not cameras else ""))
     print(f"onnxruntime  {ort.__version__}, providers: {', '.join(ort.get_available_providers())}")
     report_kiosk()
+    report_wall()
     folder = Path(models) if models else PACK_DIR
     print(f"model pack   {folder}")
     failures = 0

@@ -13,6 +13,8 @@ PACK_FILES = {
     "generator": "sagan.onnx",
     "upscaler": "sasr_x4.onnx",
     "encoder": "encoder.onnx",
+    "stylizer": "stylizer_transform.onnx",  # converted from Magenta's arbitrary style transfer (exporters/stylizer.py)
+    "style_predictor": "stylizer_predict.onnx",
 }
 
 

@@ -78,5 +78,8 @@ def test_doctor_succeeds_on_a_complete_pack() -> None:
     proc = subprocess.run([sys.executable, "-m", "installation.cli", "doctor"], capture_output=True, text=True,
                           cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.count("  ok   ") == 4 and "all models load" in proc.stdout and "FAIL" not in proc.stdout
+    from installation.pack import PACK_FILES  # one line per file of the pack
+
+    assert proc.stdout.count("  ok   ") == len(PACK_FILES) and "all models load" in proc.stdout \
+        and "FAIL" not in proc.stdout
     assert "Traceback" not in proc.stderr

@@ -75,6 +75,28 @@ CONTRACTS: dict[str, Contract] = {
         json_list_keys=("classes",),
         int_keys=("embedding_dim",),
     ),
+    # Arbitrary style transfer in two files (Ghiasi et al. 2017): a style predictor turns a painting into a
+    # style vector once per style, the stylizer repaints every content frame with a vector. Vectors are only
+    # meaningful between files of the same `style_space`, which the runtime checks.
+    "style_predictor": Contract(
+        kind="style_predictor",
+        inputs=(TensorSpec("style", (None, 3, "style_size", "style_size"), "RGB style image (a painting) in [0, 1]"),),
+        outputs=(TensorSpec("style_vector", (None, "style_dim"), "style embedding, in `style_space`"),),
+        required_keys=("style_dim", "style_size", "style_space"),
+        int_keys=("style_dim", "style_size"),
+    ),
+    "stylizer": Contract(
+        kind="stylizer",
+        inputs=(
+            TensorSpec("content", (None, 3, "content_size", "content_size"), "RGB content image in [0, 1]"),
+            TensorSpec("style_vector", (None, "style_dim"), "style embedding from a style_predictor of the "
+                       "same `style_space` (or a mix of such vectors)"),
+        ),
+        outputs=(TensorSpec("stylized", (None, 3, "content_size", "content_size"),
+                            "the content repainted in the style, RGB in [0, 1]"),),
+        required_keys=("style_dim", "content_size", "style_space"),
+        int_keys=("style_dim", "content_size"),
+    ),
 }
 
 
