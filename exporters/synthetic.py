@@ -87,3 +87,64 @@ def tiny_pack(root: Path) -> Path:
     assert exporters_main(["encoder", "--checkpoint", str(e), "--out", str(root / "encoder.onnx")]) == 0
     shutil.copy(repo / "assets" / "models" / "emotion.onnx", root / "emotion.onnx")
     return root
+
+
+# ---- camera-like videos of real face photographs ---------------------------------------------------------
+
+
+def _wall(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A room-like background: a smooth colour gradient with some blurred clutter, BGR."""
+    w, h = size
+    c0, c1 = rng.integers(40, 200, 3), rng.integers(40, 200, 3)
+    ramp = np.linspace(0, 1, w)[None, :, None]
+    img = (c0 * (1 - ramp) + c1 * ramp).repeat(h, 0).astype(np.float32)
+    for _ in range(6):  # shelves, door frames: a few soft rectangles
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.rectangle(img, (x, y), (x + int(rng.integers(20, w // 3)), y + int(rng.integers(20, h // 3))),
+                      rng.integers(20, 230, 3).tolist(), -1)
+    return cv2.GaussianBlur(img, (0, 0), 6)
+
+
+def portrait_frames(portrait: np.ndarray, count: int = 30, size: tuple[int, int] = (640, 480), seed: int = 0,
+                    face_px: tuple[float, float] = (90, 260), noise: float = 4.0, blur: float = 0.8,
+                    jpeg_quality: int = 70) -> tuple[list[np.ndarray], list[tuple[float, float, float]]]:
+    """A camera-like clip of one face photograph (BGR or grey): the photograph, soft-edged, on a room-like
+    background at a seeded scale (its side ``face_px`` pixels) and position, drifting and breathing a little
+    from frame to frame, with sensor noise, lens blur and JPEG compression. Returns the frames (BGR) and,
+    per frame, ``(scale, x, y)``: a point ``(u, v)`` of the photograph is at ``(x + scale*u, y + scale*v)``."""
+    rng = np.random.default_rng(seed)
+    photo = portrait if portrait.ndim == 3 else cv2.cvtColor(portrait, cv2.COLOR_GRAY2BGR)
+    ph, pw = photo.shape[:2]
+    w, h = size
+    wall = _wall(size, rng)
+    side = float(rng.uniform(*face_px))
+    cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.35, 0.6) * h
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    yy, xx = np.mgrid[0:ph, 0:pw]
+    ellipse = ((xx - pw / 2) / (0.5 * pw)) ** 2 + ((yy - ph / 2) / (0.52 * ph)) ** 2
+    alpha = np.clip((1.0 - ellipse) / 0.12, 0, 1).astype(np.float32)  # soft oval edge, no square outline
+    frames, placements = [], []
+    for i in range(count):
+        scale = side * (1 + 0.04 * np.sin(i / 9 + phase[0])) / max(pw, ph)
+        x = cx + 12 * np.sin(i / 7 + phase[1]) - scale * pw / 2
+        y = cy + 6 * np.sin(i / 5 + phase[2]) - scale * ph / 2
+        m = np.float32([[scale, 0, x], [0, scale, y]])
+        flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        face = cv2.warpAffine(photo.astype(np.float32), m, size, flags=flags)
+        a = cv2.warpAffine(alpha, m, size, flags=cv2.INTER_LINEAR)[..., None]
+        img = wall * (1 - a) + face * a
+        if blur > 0:
+            img = cv2.GaussianBlur(img, (0, 0), blur)
+        img = img + rng.normal(0, noise, img.shape)
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+        frames.append(cv2.imdecode(enc, cv2.IMREAD_COLOR) if ok else img)
+        placements.append((float(scale), float(x), float(y)))
+    return frames, placements
+
+
+def portrait_video(path: Path, portrait: np.ndarray, count: int = 30, fps: float = 10.0,
+                   **kwargs) -> tuple[Path, list[tuple[float, float, float]]]:
+    """:func:`portrait_frames` written as an MJPG .avi (a camera's usual format); returns the placements."""
+    frames, placements = portrait_frames(portrait, count, **kwargs)
+    return write_video(path, frames, fps), placements

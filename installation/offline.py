@@ -35,11 +35,11 @@ def frame_count(seconds: float, fps: float) -> int:
 
 
 def render_show(show: Show, out: str | Path, *, seconds: float, fps: float, size: tuple[int, int],
-                start: float = 0.0) -> RenderResult:
+                start: float = 0.0, viewport: str | None = None) -> RenderResult:
     """Render ``seconds`` of ``show`` from show time ``start``; raises ContextUnavailable / VideoError."""
     count = frame_count(seconds, fps)
     rc = create_context("headless", size)
-    player = Player(show, rc.ctx, rc.size)
+    player = Player(show, rc.ctx, rc.size, offline=True, viewport=viewport)
     try:
         with open_writer(out, fps, rc.size) as writer:
             render_frames(rc, player, FixedClock(fps, start), count, writer.write)

@@ -43,13 +43,17 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def direct_probs(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The emotion model run directly on fer's crop of the box: margin 10, zero padding, 64x64 bilinear."""
+    """The emotion model run directly on the crop it was trained on: a square 1.03 x the (square Haar) box,
+    centred, zero padding, shrunk to 64x64 by area averaging (bilinear when the face is smaller than 64 px)."""
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     pad = 40
     gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     x, y, w, h = box
-    crop = gray[y - 10 + pad : y + h + 10 + pad, x - 10 + pad : x + w + 10 + pad]
-    x64 = cv2.resize(crop, (64, 64)).astype(np.float32)[None, None] / 255.0
+    side = 1.03 * max(w, h)
+    x1, y1 = round(x + w / 2 - side / 2), round(y + h / 2 - side / 2)
+    crop = gray[y1 + pad : y1 + round(side) + pad, x1 + pad : x1 + round(side) + pad]
+    interpolation = cv2.INTER_AREA if crop.shape[0] > 64 else cv2.INTER_LINEAR
+    x64 = cv2.resize(crop, (64, 64), interpolation=interpolation).astype(np.float32)[None, None] / 255.0
     session = create_session(EMOTION, threads=1, providers=["CPUExecutionProvider"])
     return session.run(["probs"], {"image": x64})[0][0]
 

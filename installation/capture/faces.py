@@ -69,10 +69,15 @@ class FaceTracker:
 
     MODES = ("largest", "central", "aggregate")
 
-    def __init__(self, mode: str = "largest", *, iou_threshold: float = 0.2, max_missed: int = 5) -> None:
+    def __init__(self, mode: str = "largest", *, iou_threshold: float = 0.2, max_missed: int = 5,
+                 smoothing: float = 0.0) -> None:
         if mode not in self.MODES:
             raise ValueError(f"face mode {mode!r}: expected one of {', '.join(self.MODES)}")
+        if not 0.0 <= smoothing < 1.0:
+            raise ValueError(f"smoothing {smoothing}: expected 0 <= smoothing < 1")
         self.mode = mode
+        # the main face's box, followed: new = smoothing * previous + (1 - smoothing) * detected (detector jitter)
+        self.smoothing = smoothing
         self.iou_threshold = iou_threshold
         self.max_missed = max_missed
         self._main: Box | None = None
@@ -106,6 +111,10 @@ class FaceTracker:
             main = self._pick(boxes, frame_size)
             self._main_id = self._next_id
             self._next_id += 1
+        elif self.smoothing > 0 and self._main is not None:
+            a = self.smoothing
+            boxes = list(boxes)
+            boxes[main] = Box(*(round(a * p + (1 - a) * d) for p, d in zip(self._main, boxes[main])))
         self._main = boxes[main]
         self._missed = 0
         return [TrackedFace(b, i == main, self._main_id if i == main else 0) for i, b in enumerate(boxes)]

@@ -3,7 +3,8 @@
 Each block is centred and scaled to unit mean squared norm (so no block dominates by its dimension count),
 then weighted. Scaling a block as a whole keeps its geometry: the colour block is the square root of the
 normalised histogram, so Euclidean distance inside it is the Hellinger distance. Features are cached per
-collection by a content hash (file bytes + feature config + encoder file hash).
+collection by a content hash (file bytes + feature config + encoder file hash); :func:`load_cached` and
+:func:`save_cached` are that cache, which the style lookup (installation/ordering/lookup.py) shares.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -54,14 +56,46 @@ def cache_dir() -> Path:
     return Path(os.environ.get("INSTALLATION_CACHE") or Path.home() / ".cache" / "installation")
 
 
-def content_hash(images: list[Path], config: FeatureConfig, encoder: Path | None) -> str:
-    """Hash of every image's name and bytes, the feature config and the encoder file."""
+def content_hash(images: list[Path], config: FeatureConfig | Any, encoder: Path | None) -> str:
+    """Hash of every image's name and bytes, the config (anything with a ``key()`` string) and the encoder file."""
     h = hashlib.sha256()
     for p in images:
         h.update(p.name.encode() + b"\0" + file_sha256(p).encode() + b"\n")
     h.update(config.key().encode())
     h.update(b"encoder:" + (file_sha256(encoder).encode() if encoder is not None and encoder.is_file() else b"none"))
     return h.hexdigest()
+
+
+def cache_file(kind: str, digest: str) -> Path:
+    """Where arrays of ``kind`` (``features``, ``embeddings``) for content hash ``digest`` are cached."""
+    return cache_dir() / kind / f"{digest}.npz"
+
+
+def load_cached(kind: str, digest: str) -> dict[str, np.ndarray] | None:
+    """The arrays cached under ``kind``/``digest``, or None (absent; unreadable is logged and treated as absent)."""
+    cache = cache_file(kind, digest)
+    if not cache.is_file():
+        return None
+    try:
+        with np.load(cache, allow_pickle=False) as z:
+            return {name: z[name] for name in z.files}
+    except Exception as exc:
+        log.warning("%s cache %s unreadable (%s); recomputing", kind, cache, exc)
+        return None
+
+
+def save_cached(kind: str, digest: str, **arrays: Any) -> None:
+    """Cache ``arrays`` under ``kind``/``digest``, atomically; a full disk costs the cache (logged), never the
+    result, and leaves no half-written file."""
+    cache = cache_file(kind, digest)
+    tmp = cache.with_suffix(".tmp.npz")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp, **arrays)
+        os.replace(tmp, cache)
+    except OSError as exc:
+        remove_quietly(tmp)
+        log.warning("cannot write the %s cache %s: %s", kind, cache, os_error_text(exc))
 
 
 def read_rgb(path: Path, max_side: int = 256) -> np.ndarray:
@@ -143,16 +177,15 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
     encoder_path = Path(encoder_path) if Path(encoder_path).is_file() else None
     digest = content_hash(images, config, encoder_path)
     all_names = [p.name for p in images]
-    cache = cache_dir() / "features" / f"{digest}.npz"
-    if use_cache and cache.is_file():
+    z = load_cached("features", digest) if use_cache else None
+    if z is not None:
         try:
-            with np.load(cache, allow_pickle=False) as z:
-                blocks = json.loads(str(z["blocks"]))
-                cached = [str(n) for n in z["names"]]
-                if cached and set(cached) <= set(all_names):  # a subset: files that did not read were left out
-                    return Features(cached, z["matrix"], {k: tuple(v) for k, v in blocks.items()}, digest)
+            blocks = json.loads(str(z["blocks"]))
+            cached = [str(n) for n in z["names"]]
+            if cached and set(cached) <= set(all_names):  # a subset: files that did not read were left out
+                return Features(cached, z["matrix"], {k: tuple(v) for k, v in blocks.items()}, digest)
         except Exception as exc:
-            log.warning("feature cache %s unreadable (%s); recomputing", cache, exc)
+            log.warning("feature cache %s unreadable (%s); recomputing", cache_file("features", digest), exc)
     rgbs, names = [], []
     for p in images:
         # A file that changed since the folder was scanned (or was never checked) is left out with a
@@ -178,13 +211,6 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
         blocks[name] = (start, start + block.shape[1])
         start += block.shape[1]
     matrix = np.concatenate(cols, axis=1).astype(np.float32)
-    if use_cache:
-        tmp = cache.with_suffix(".tmp.npz")
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(tmp, matrix=matrix, names=np.array(names), blocks=json.dumps(blocks))
-            os.replace(tmp, cache)
-        except OSError as exc:  # a full disk costs the cache, not the order; no half-written file stays
-            remove_quietly(tmp)
-            log.warning("cannot write the feature cache %s: %s", cache, os_error_text(exc))
+    if use_cache:  # a full disk costs the cache, not the order
+        save_cached("features", digest, matrix=matrix, names=np.array(names), blocks=json.dumps(blocks))
     return Features(names, matrix, blocks, digest)

@@ -25,6 +25,9 @@ class SceneEnv:
     occurrence: int = 0
     cue_id: str = ""
     media: MediaHealth | None = None
+    # an offline render (``installation render``): a scene may wait for the work that makes its frame exact
+    # (keyframes, stylized frames) instead of holding what it has, so the same show gives the same video
+    offline: bool = False
 
 
 class Scene(ABC):
