@@ -14,6 +14,7 @@ fixed dt gives the same frames every time. Keys: Esc/q quit (the context handles
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import numpy as np
 from installation import faults
 from installation.render import FrameStats, RenderContext, TextOverlay, Transition, parse_color
 from installation.render.color import to_unit
+from installation.render.viewport import ViewTarget
 from installation.scenes import Scene, SceneEnv, create_scene, post_settings
 from installation.scenes.media import default_media
 from installation.scenes.mix import SceneMixer, SceneSlot
@@ -66,6 +68,41 @@ class RealClock:
         return self.t, dt
 
 
+class EpochClock:
+    """Shared show time (a wall): ``t = now() - epoch`` on a grid of ``1 / fps``, so players whose system clocks
+    agree (chrony/NTP, linuxptp) draw the same show frame ``frame = floor((now - epoch) * fps)`` at the same
+    moment, and a player that starts late or restarts lands on the right frame at once. While paused show time
+    stands still on this player only; resuming jumps back to the shared time."""
+
+    def __init__(self, epoch: float, fps: float = 60.0, now: Callable[[], float] = time.time) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps {fps}: must be > 0")
+        self.epoch, self.fps, self.now = float(epoch), float(fps), now
+        self.t, self.frame, self.paused = 0.0, -1, False
+        self._started = False
+
+    def show_time(self, unix: float) -> float:
+        """The show time of a system-clock time (a fleet command's ``at``)."""
+        return unix - self.epoch
+
+    def wait(self) -> None:
+        """Pacing with no vsync (headless): sleep until the next frame of the shared grid begins, so every
+        player draws frame ``n`` just after ``epoch + n / fps`` (a :class:`installation.pacing.Pacer` would
+        drift in phase against the grid)."""
+        delay = self.epoch + (self.frame + 1) / self.fps - self.now()
+        if 0 < delay <= 1.0:
+            time.sleep(delay + 1e-4)
+
+    def tick(self) -> tuple[float, float]:
+        if self.paused and self._started:
+            return self.t, 0.0
+        frame = math.floor((self.now() - self.epoch) * self.fps)
+        t = frame / self.fps
+        dt = 0.0 if not self._started else min(0.5, max(0.0, t - self.t))
+        self.t, self.frame, self._started = t, frame, True
+        return t, dt
+
+
 class _Background(Scene):
     """Stands in for a scene that could not start: the show's background."""
 
@@ -91,9 +128,23 @@ class Player:
     """Owns the timeline and the live scenes; :meth:`frame` draws show time ``t`` into a framebuffer."""
 
     def __init__(
-        self, show: Show, ctx: moderngl.Context, size: tuple[int, int], stats: FrameStats | None = None
+        self, show: Show, ctx: moderngl.Context, size: tuple[int, int], stats: FrameStats | None = None,
+        offline: bool = False, viewport: str | None = None,
     ) -> None:
         self.show, self.ctx, self.size = show, ctx, (int(size[0]), int(size[1]))
+        # a wall (installation/show/wall.py): scenes draw the whole canvas; only ``viewport``'s part (plus a
+        # margin) is rendered, then cropped and scaled to ``size`` (installation/render/viewport.py)
+        self.viewport, self.out_size, self.view = viewport, self.size, None
+        if viewport is not None:
+            if show.wall is None or show.wall.canvas is None:
+                raise KeyError(f"--viewport {viewport}: the show has no wall (wall: {{canvas: ..., viewports: ...}})")
+            rect = show.wall.viewport(viewport)
+            self.size = show.wall.canvas
+            self.view = ViewTarget(ctx, show.wall.canvas, (rect.x, rect.y, rect.width, rect.height),
+                                   show.wall.margin, self.out_size)
+        self.route: Callable[[str, object], str | None] | None = None  # a wall sends cue commands to the fleet
+        self._blackouts: list[tuple[float, int, bool]] = []  # scheduled (show time, seq, on) from the fleet
+        self.offline = offline  # scenes may wait for their frame's work (SceneEnv.offline)
         self.timeline = Timeline(show)
         self.background = parse_color(tuple(show.display.background))
         self.stats = stats or FrameStats()
@@ -119,7 +170,8 @@ class Player:
             if live is not None:
                 self._drop(occurrence)
             cue = self.show.cues[index]
-            env = SceneEnv(self.ctx, self.size, self.background, post_settings(cue.post), occurrence, cue.id or "")
+            env = SceneEnv(self.ctx, self.size, self.background, post_settings(cue.post), occurrence, cue.id or "",
+                           offline=self.offline)
             live = self._live[occurrence] = _Live(self._create(cue.scene, env), index)
             log.info("cue %s (%d/%d) starts", cue.id, index + 1, len(self.show.cues))
         return live
@@ -173,9 +225,13 @@ class Player:
             self._switch(t)
             ph, live, previous = self._settle(t, 0.0)
         self.playhead = ph
+        self._scheduled_blackout(t)
         if self.blackout:
             fbo.clear(*to_unit(self.background), 1.0)
             return ph
+        out, fbo = fbo, (self.view.fbo if self.view is not None else fbo)
+        if self.view is not None:
+            fbo.clear(*to_unit(self.background), 1.0)  # what a scene leaves undrawn, as on one canvas
         if not ph.in_transition:
             live.scene.render(fbo)
         else:
@@ -188,11 +244,49 @@ class Player:
                 source = self._blank_slot()
             # The timeline has already eased the progress: the mix itself runs linear.
             transition = Transition.from_spec(ph.transition, easing="linear")
-            self._mixer_for().draw(fbo, source.texture, target.texture, transition,
-                                   ph.transition_progress, seed=ph.occurrence * 7919 + ph.index)
+            if self.view is not None:  # region-sized slots: mix in region coordinates, transition on the canvas
+                self._mixer_for().draw(self.view.plain, source.texture, target.texture, transition,
+                                       ph.transition_progress, seed=ph.occurrence * 7919 + ph.index,
+                                       view=self.view.uv_rect())
+            else:
+                self._mixer_for().draw(fbo, source.texture, target.texture, transition,
+                                       ph.transition_progress, seed=ph.occurrence * 7919 + ph.index)
+        if self.view is not None:
+            self.view.present(out)
         if self.overlay_visible:
-            self._overlay_for().draw(fbo, self.status_lines())
+            self._overlay_for().draw(out, self.status_lines())
         return ph
+
+    # ---- a wall's scheduled commands -------------------------------------------------------------------
+
+    def schedule(self, cmd: str, cue_id: object = None, at: float | None = None) -> str | None:
+        """A fleet command taking effect at show time ``at`` (past or future: the timeline records events at any
+        time, so every player that applies the same commands plays the same frames). Returns an error or None."""
+        at = self.t if at is None else float(at)
+        if cmd in ("go", "next"):
+            ph = self.timeline.next(at)
+        elif cmd == "previous":
+            ph = self.timeline.previous(at)
+        elif cmd == "cue":
+            try:
+                ph = self.timeline.goto(str(cue_id), at)
+            except KeyError as exc:
+                return str(exc.args[0])
+        elif cmd in ("blackout", "unblackout"):
+            self._blackouts.append((at, len(self._blackouts), cmd == "blackout"))
+            self._blackouts.sort()
+            return None
+        else:
+            return f"unknown command {cmd!r}"
+        log.info("fleet: %s at show time %.3f -> cue %s", cmd, at, ph.cue_id)
+        return None
+
+    def _scheduled_blackout(self, t: float) -> None:
+        """Apply the scheduled blackouts that are due (the newest due one wins; later ones wait)."""
+        due = [b for b in self._blackouts if b[0] <= t]
+        if due:
+            self.blackout = due[-1][2]
+            self._blackouts = [b for b in self._blackouts if b[0] > t]
 
     # ---- hot reload --------------------------------------------------------------------------------
 
@@ -226,7 +320,10 @@ class Player:
         log.info("reload: the new show takes over at cue %s", target)
 
     def command(self, cmd: str, cue_id: object = None) -> str | None:
-        """A kiosk control command (see installation/player_link/control.py); returns an error or None."""
+        """A kiosk control command (see installation/player_link/control.py); returns an error or None. On a
+        wall (``route`` set) cue commands go to the whole fleet instead, which schedules them for every player."""
+        if self.route is not None and cmd in ("go", "next", "previous", "cue", "blackout", "unblackout"):
+            return self.route(cmd, cue_id)
         if cmd in ("go", "next"):
             self.on_key("right")
         elif cmd == "previous":
@@ -245,14 +342,21 @@ class Player:
             return f"unknown command {cmd!r}"
         return None
 
+    def _new_slot(self) -> SceneSlot:
+        if self.view is None:
+            return SceneSlot(self.ctx, self.size)
+        slot = SceneSlot(self.ctx, self.view.size)  # the region only, projected like the view's target
+        self.view.project(slot.fbo)
+        return slot
+
     def _slot(self, live: _Live) -> SceneSlot:
         if live.slot is None:
-            live.slot = SceneSlot(self.ctx, self.size)
+            live.slot = self._new_slot()
         return live.slot
 
     def _blank_slot(self) -> SceneSlot:
         if self._blank is None:
-            self._blank = SceneSlot(self.ctx, self.size)
+            self._blank = self._new_slot()
         self._blank.fbo.clear(*to_unit(self.background), 1.0)
         return self._blank
 
@@ -313,7 +417,7 @@ class Player:
     def release(self) -> None:
         for occurrence in list(self._live):
             self._drop(occurrence)
-        for obj in (self._mixer, self._overlay, self._blank):
+        for obj in (self._mixer, self._overlay, self._blank, self.view):
             if obj is not None:
                 obj.release()
 

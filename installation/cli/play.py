@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from installation import exit_codes
 from installation.cli.args import ArgTypes, UserError, parse_size_arg, positive
 from installation.cli.common import default_show, error, load_show_or_report, show_size, size_fits
+from installation.cli.wall import add_player_options, broker_config, check_viewport, live_clock, start_link
 
 if TYPE_CHECKING:
     from installation.show import Show
@@ -38,6 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     run.add_argument("--fps", type=types.fps, default=30.0, help=argparse.SUPPRESS)  # frame rate of --headless
     # resolve the show's relative paths against DIR (the kiosk plays its last good copy of a show this way)
     run.add_argument("--base-dir", default=None, metavar="DIR", help=argparse.SUPPRESS)
+    add_player_options(run)  # --viewport, --epoch, --broker ... (installation/cli/wall.py, docs/wall.md)
     run.set_defaults(handler=run_play)
 
 
@@ -57,9 +59,21 @@ def run_play(args: argparse.Namespace) -> int:
     show = load_show_or_report(show_path, args.base_dir)
     if show is None:
         return exit_codes.USAGE
-    size = size or show_size(show)
-    if not size_fits(show, size):
+    view_size = check_viewport(args, show)
+    if view_size is None:
         return exit_codes.USAGE
+    try:
+        if args.broker is not None:
+            broker_config(args)
+    except ValueError as exc:
+        error(exc)
+        return exit_codes.USAGE
+    if args.viewport is not None:  # scenes draw the wall's canvas (checked at load); the display shows a part
+        size = size or view_size
+    else:
+        size = size or show_size(show)
+        if not size_fits(show, size):
+            return exit_codes.USAGE
     if args.headless:
         return _run_headless(args, show, size)
     if not display_available():
@@ -90,9 +104,12 @@ def run_play(args: argparse.Namespace) -> int:
     # the heartbeat and the control channel are set only when a kiosk supervisor runs this player
     follow_supervisor()
     heartbeat = from_env()
-    return _play_live(rc, Player(show, rc.ctx, rc.size), seconds=args.seconds,
+    player = Player(show, rc.ctx, rc.size, viewport=args.viewport)
+    clock = live_clock(args, show, 60.0)
+    return _play_live(rc, player, seconds=args.seconds,
                       screenshot=save if args.screenshot else None, on_present=_beat(heartbeat), label="window",
-                      control=control.from_env(), supervised=heartbeat is not None)
+                      control=control.from_env(), supervised=heartbeat is not None, clock=clock,
+                      link=start_link(args, player, clock, show))
 
 
 def _fallback(args: argparse.Namespace, show_path: Path, show: Show, size: tuple[int, int] | None, why: str) -> int:
@@ -129,7 +146,7 @@ def _fallback(args: argparse.Namespace, show_path: Path, show: Show, size: tuple
 
 
 def _play_live(rc: Any, player: Any, *, seconds: float | None, screenshot: Any = None, on_present: Any = None,
-               label: str, control: Any = None, supervised: bool = False) -> int:
+               label: str, control: Any = None, supervised: bool = False, clock: Any = None, link: Any = None) -> int:
     """Run the live loop (wall clock) until quit or ``seconds``; always release the player and context.
     Ctrl-C exits 130; under the kiosk the same KeyboardInterrupt is the supervisor's SIGTERM, a requested stop: 0."""
     import cv2
@@ -140,19 +157,42 @@ def _play_live(rc: Any, player: Any, *, seconds: float | None, screenshot: Any =
     # thread); OpenCV's own lines would repeat at every retry of a broken file or an unplugged camera.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     code = exit_codes.OK
+    if seconds is not None and hasattr(clock, "show_time"):  # an epoch clock: --seconds from now, not from 0
+        import time
+
+        seconds += max(0.0, clock.show_time(time.time()))
     try:
-        frames = run_loop(rc, player, RealClock(), seconds=seconds, screenshot=screenshot, on_present=on_present,
-                          pre_frame=control.pre_frame if control is not None else None)
+        frames = run_loop(rc, player, clock or RealClock(), seconds=seconds, screenshot=screenshot,
+                          on_present=_chain(link.on_present if link is not None else None, on_present),
+                          pre_frame=_chain(control.pre_frame if control is not None else None,
+                                           link.pre_frame if link is not None else None))
     except KeyboardInterrupt:
         frames = -1
         code = exit_codes.OK if supervised else exit_codes.INTERRUPTED
     finally:
         if control is not None:
             control.close()
+        if link is not None:
+            link.close()
         player.release()
         rc.close()
     log.info("%s: stopped after %s frames", label, frames if frames >= 0 else "some")
     return code
+
+
+def _chain(*callbacks: Any) -> Any:
+    """One callback calling each given one in turn (None when none is given)."""
+    present = [c for c in callbacks if c is not None]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+
+    def call(*args: Any) -> None:
+        for callback in present:
+            callback(*args)
+
+    return call
 
 
 def _beat(heartbeat: Any, pacer: Any = None) -> Any:
@@ -192,6 +232,9 @@ def _run_headless(args: argparse.Namespace, show: Show, size: tuple[int, int] | 
 
     follow_supervisor()
     heartbeat = from_env()
-    player = Player(show, rc.ctx, rc.size, stats=FrameStats(target_fps=args.fps))
-    return _play_live(rc, player, seconds=args.seconds, on_present=_beat(heartbeat, Pacer(args.fps)),
-                      label="headless", control=control.from_env(), supervised=heartbeat is not None)
+    player = Player(show, rc.ctx, rc.size, stats=FrameStats(target_fps=args.fps), viewport=args.viewport)
+    clock = live_clock(args, show, args.fps)
+    pacer = clock if hasattr(clock, "wait") else Pacer(args.fps)  # an epoch clock paces on the shared grid
+    return _play_live(rc, player, seconds=args.seconds, on_present=_beat(heartbeat, pacer),
+                      label="headless", control=control.from_env(), supervised=heartbeat is not None,
+                      clock=clock, link=start_link(args, player, clock, show))

@@ -31,6 +31,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
                         help="default: the show's display.size or 1280x720")
     render.add_argument("--start", type=bounded(float, 0, f.MAX_SECONDS, " seconds"), default=0.0,
                         help="show time of the first frame (default 0)")
+    render.add_argument("--viewport", default=None, metavar="NAME",
+                        help="render only this viewport of the show's wall canvas (at its size unless --size)")
     render.set_defaults(handler=run_render)
 
 
@@ -74,11 +76,20 @@ def run_render(args: argparse.Namespace) -> int:
     show = load_show_or_report(args.show)
     if show is None:
         return exit_codes.USAGE
-    size = size or show_size(show) or DEFAULT_SIZE
-    if not size_fits(show, size):
+    from installation.cli.wall import check_viewport
+
+    view_size = check_viewport(args, show)
+    if view_size is None:
         return exit_codes.USAGE
+    if args.viewport is not None:  # the scenes draw the wall's canvas (checked when the show loaded)
+        size = size or view_size
+    else:
+        size = size or show_size(show) or DEFAULT_SIZE
+        if not size_fits(show, size):
+            return exit_codes.USAGE
     try:
-        result = render_show(show, args.out, seconds=args.seconds, fps=args.fps, size=size, start=args.start)
+        result = render_show(show, args.out, seconds=args.seconds, fps=args.fps, size=size, start=args.start,
+                             viewport=args.viewport)
     except VideoError as exc:  # an output the operator named that cannot be written (path, disk full)
         error(exc)
         return exit_codes.USAGE

@@ -40,14 +40,17 @@ class SceneMixer:
         self.vao = ctx.vertex_array(self.program, [])
 
     def draw(self, fbo: moderngl.Framebuffer, source: moderngl.Texture, target: moderngl.Texture,
-             transition: Transition, progress: float, seed: int = 0) -> None:
-        """``progress`` is already eased (0 shows ``source``, 1 ``target``)."""
+             transition: Transition, progress: float, seed: int = 0,
+             view: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> None:
+        """``progress`` is already eased (0 shows ``source``, 1 ``target``). ``view``: where the pictures lie on
+        the canvas, (u, v, width, height) from the top-left (a wall viewport's region; the whole canvas by
+        default), so that transitions that depend on the position (wipe, dissolve) continue across displays."""
         self.ctx.disable(moderngl.BLEND)
         fbo.use()
         source.use(0)
         target.use(1)
         set_uniforms(self.program, u_from=0, u_to=1, u_progress=float(progress), u_kind=transition.id,
-                     u_seed=float(seed % 16_000_000), u_params=transition.params)
+                     u_seed=float(seed % 16_000_000), u_params=transition.params, u_view=view)
         self.vao.render(moderngl.TRIANGLES, vertices=3)
 
     def release(self) -> None:

@@ -30,6 +30,7 @@ from installation.config import (
 )
 from installation.show.scene_types import SceneParams, scene_types
 from installation.show.schema import Show, parse_cue_id, parse_follow
+from installation.show.wall import wall_problems
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,9 @@ def _complete(show: Show, scenes: dict[int, SceneParams]) -> None:
 def _size_issues(tree: dict, file: str, show: Show, scenes: dict[int, SceneParams]) -> list[ConfigIssue]:
     """Each scene must draw at the show's display.size (or, without one, at :data:`REFERENCE_SIZE`)."""
     size = show.display.size if show.display.size else REFERENCE_SIZE  # pydantic made it a tuple already
+    if show.wall is not None and show.wall.canvas is not None:  # a wall's scenes draw the whole canvas
+        return [_issue(file, tree, ("cues", i, "scene", *p.loc), p.message + " (on the wall's canvas)")
+                for i, params in scenes.items() for p in params.size_problems(show.wall.canvas)]
 
     note = "" if show.display.size else f" ({size[0]}x{size[1]} is the size used when display.size is not given)"
     return [_issue(file, tree, ("cues", i, "scene", *p.loc), p.message + note)
@@ -209,6 +213,7 @@ def check_text(text: str, file: str = "<string>", base_dir: Path | str | None = 
         except ValidationError as exc:
             issues.extend(validation_issues(exc, Show, tree, file))
         issues.extend(_check_cues(tree, file))
+        issues.extend(_issue(file, tree, ("wall", *loc), message) for loc, message in wall_problems(tree.get("wall")))
         scenes, scene_issues = _check_scenes(tree, file, base, registry)
         issues.extend(scene_issues)
         if show is not None:

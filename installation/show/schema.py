@@ -28,6 +28,7 @@ from installation.config import (
     describe,
 )
 from installation.show.scene_types import SceneParams
+from installation.show.wall import Wall
 
 SHOW_VERSION = 1
 FollowKind = Literal["next", "hold", "loop", "goto"]
@@ -167,6 +168,7 @@ class Show(StrictModel):
     display: Display = Field(default_factory=Display)
     defaults: Defaults = Field(default_factory=Defaults)
     cues: list[Cue] = Field(min_length=1, max_length=MAX_CUES)
+    wall: Wall | None = None  # several displays, one canvas, a shared epoch (installation/show/wall.py)
 
     _path: Path | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
