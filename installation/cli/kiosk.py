@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from installation.show import Show
 
 # Options that name files: the systemd unit runs in the repository folder, so they are written absolute.
-PATH_OPTIONS = ("schedule", "log", "state_dir")
+PATH_OPTIONS = ("schedule", "log", "state_dir", "ca", "cert", "key")
 # Options that are about this invocation, not about the kiosk a unit should run.
-NOT_IN_UNIT = ("show", "print_systemd_unit", "check_schedule", "check_from", "verbose", "handler", "command")
+NOT_IN_UNIT = ("show", "print_systemd_unit", "check_schedule", "check_from", "verbose", "handler", "command",
+               "password")  # a unit sets INSTALLATION_WALL_PASSWORD in its Environment= instead
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, types: ArgTypes) -> None:
@@ -81,6 +82,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     kiosk.add_argument("--state-dir", default=None, metavar="DIR", help="where the last good copy of the show is "
                        "kept (default: $INSTALLATION_STATE, else $XDG_STATE_HOME/installation or ~/.local/state/...)")
     kiosk.add_argument("--print-systemd-unit", action="store_true", help="print a systemd unit for this command")
+    from installation.cli.wall import add_player_options
+
+    add_player_options(kiosk)  # a wall player: passed on to the player (docs/wall.md)
     kiosk.set_defaults(handler=run_kiosk, parser=kiosk)
 
 
@@ -232,7 +236,11 @@ def run_kiosk(args: argparse.Namespace) -> int:
             return exit_codes.USAGE
         print(f"kiosk: {show_path} is invalid (above); playing its last good version, saved {kept.saved_at()}, "
               "until the file is fixed", file=sys.stderr, flush=True)
-    if not size_fits(show, size):
+    from installation.cli import wall
+
+    if wall.check_viewport(args, show) is None:
+        return exit_codes.USAGE
+    if args.viewport is None and not size_fits(show, size):
         return exit_codes.USAGE
     schedule = None
     if args.schedule is not None:
@@ -248,7 +256,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         stable_seconds=args.stable_seconds, schedule=schedule,
         schedule_path=Path(args.schedule) if schedule is not None else None, state_dir=state_dir,
         pipe_output=args.log is not None, daily_restart=daily,
-        player_args=[] if args.screen is None else ["--screen", str(args.screen)])
+        player_args=([] if args.screen is None else ["--screen", str(args.screen)]) + wall.player_args(args))
     if args.log is not None:
         from installation.kiosk.logfile import open_log_file
 

@@ -14,6 +14,14 @@ address and 16 in all (:class:`remote.BoundedThreads`); headers over :data:`MAX_
 body over :data:`MAX_BODY_BYTES` 413, a malformed request or Content-Length 400; refusals and errors are
 logged as one short line at most every 10 s (never a traceback per request); ``/screenshot`` (it costs
 the player a PNG encoding on its render thread) is taken one at a time: a second one meanwhile gets 429.
+
+The web console (installation/kiosk/console/, docs/console.md) lives under ``/console``. It adds a second way
+in: a signed session cookie (``HttpOnly; SameSite=Strict``) handed out for the token, accepted wherever the
+token is; a request authenticated by that cookie must carry its CSRF token (``X-CSRF-Token``) to change
+anything. Every POST (control included) whose ``Origin``/``Referer``/``Sec-Fetch-Site`` says another site is
+refused with 403 before it runs. Uploads (a show file, an image) may have larger bodies
+(:data:`installation.kiosk.console.routes.UPLOAD_LIMITS`) and :data:`UPLOAD_SECONDS` to arrive, but only for a
+client that is authenticated before its body is read.
 """
 
 from __future__ import annotations
@@ -29,6 +37,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from installation.kiosk import remote
+from installation.kiosk.console import Console
+from installation.kiosk.console.auth import same_origin
+from installation.kiosk.console.routes import Access
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,7 @@ IDLE_SECONDS = 5.0  # a client that sends nothing for this long is dropped (the 
 REQUEST_SECONDS = 10.0  # the whole request must have arrived by then (a slow sender holds no slot longer)
 MAX_HEAD_BYTES = 16 << 10  # request line and headers together
 MAX_BODY_BYTES = 64 << 10  # a POST body (it is read and ignored)
+UPLOAD_SECONDS = 120.0  # an authenticated upload's body may take this long (a phone on slow Wi-Fi)
 
 
 class _TooLarge(Exception):
@@ -119,6 +131,13 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)  # the blocked read returns, the handler ends
 
+    def _extend_deadline(self, seconds: float) -> None:
+        """An authenticated upload: its body may take longer than an ordinary request."""
+        self._deadline.cancel()
+        self._deadline = threading.Timer(seconds, self._expire)
+        self._deadline.daemon = True
+        self._deadline.start()
+
     def _arrived(self) -> None:
         """The request is in: the rest (a control waiting for the player) is not the client's doing."""
         self._deadline.cancel()
@@ -156,12 +175,25 @@ class _Handler(BaseHTTPRequestHandler):
               retry_after: int | None = None) -> None:
         self._send_bytes(code, body.encode(), ctype, retry_after)
 
-    def _authorised(self, query: dict[str, list[str]]) -> bool:
+    def _access(self, query: dict[str, list[str]]) -> Access:
+        """How this request is authenticated: the token given (right or wrong) decides; else a valid console
+        session cookie; else ``open`` when the kiosk has no token."""
         auth = self.headers.get("Authorization", "")
         given = (auth[7:] if auth.startswith("Bearer ") else None) or self.headers.get("X-Token") \
             or (query.get("token") or [""])[0] or ""
+        token = self.server.token
+        if token and given:
+            return Access("token" if remote.token_ok(token, given) else None)
+        nonce = self.server.console.session(self.headers.get("Cookie"))
+        if nonce is not None:
+            return Access("cookie", nonce)
+        return Access("open" if not token else None)
 
-        return remote.token_ok(self.server.token, given)
+    def _authorised(self, query: dict[str, list[str]]) -> bool:
+        return self._access(query).kind is not None
+
+    def _reply(self, code: int, data: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+        self._send_bytes(code, data, ctype, headers=headers)
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         self._arrived()
@@ -174,8 +206,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(503, f"{'safe mode' if status['safe_mode'] else 'no frames'}: {status['state']}\n")
             return
+        if path == "/console" or path.startswith("/console/"):
+            self.server.console.get(self._reply, path, query, self._access(query), self.client_address[0],
+                                    self.headers.get("Host"))
+            return
         if path not in ("/status", "/metrics", "/screenshot"):
-            self._send(404, "not found: try /health, /status, /metrics, /screenshot\n")
+            self._send(404, "not found: try /console, /health, /status, /metrics, /screenshot\n")
             return
         if not self._authorised(query):
             self._send(401, "token required\n")
@@ -201,11 +237,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
-    def _send_bytes(self, code: int, data: bytes, ctype: str, retry_after: int | None = None) -> None:
+    def _send_bytes(self, code: int, data: bytes, ctype: str, retry_after: int | None = None,
+                    headers: dict[str, str] | None = None) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         if retry_after is not None:
             self.send_header("Retry-After", str(retry_after))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
@@ -222,16 +261,39 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, "malformed Content-Length\n")
             return
         length = int(text)
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            self.server.refused(self.client_address[0], f"413: body of {length} bytes")
-            self._send(413, f"request body too large (at most {MAX_BODY_BYTES} bytes)\n")
+        console, client = self.server.console, self.client_address[0]
+        access = self._access(query)
+        upload = console.upload_limit(path)
+        limit = MAX_BODY_BYTES if upload is None else upload
+        if upload is not None and access.kind not in ("token", "cookie"):
+            self.close_connection = True  # an upload's body is never read for someone who may not upload
+            self._send(401, "log in at /console first\n")
             return
-        if length:
-            self.rfile.read(length)  # a body is allowed and ignored (still under the request deadline)
+        if length > limit:
+            self.close_connection = True
+            self.server.refused(client, f"413: body of {length} bytes")
+            self._send(413, f"request body too large (at most {limit} bytes)\n")
+            return
+        cross = same_origin(self.headers.get("Host"), self.headers.get("Origin"), self.headers.get("Referer"),
+                            self.headers.get("Sec-Fetch-Site"))
+        if cross is not None:
+            self.close_connection = True  # its body is left unread
+            self.server.refused(client, f"403: cross-site POST ({cross})")
+            self._send(403, f"cross-site request refused ({cross})\n")
+            return
+        if upload is not None and length:
+            self._extend_deadline(UPLOAD_SECONDS)
+        body = self.rfile.read(length) if length else b""  # read (still under the request deadline)
         self._arrived()
-        if not self._authorised(query):
+        if path == "/console" or path.startswith("/console/"):
+            console.post(self._reply, path, query, body, access, client, self.headers.get("Host"),
+                         self.headers.get("X-CSRF-Token"))
+            return
+        if access.kind is None:
             self._send(401, "token required\n")
+            return
+        if access.kind == "cookie" and not console.csrf_passed(access, self.headers.get("X-CSRF-Token")):
+            self._send(403, "the console's CSRF token is missing or wrong: reload the page\n")
             return
         parts = path.split("/")[1:]
         cue_id = None
@@ -250,6 +312,7 @@ class _Server(remote.BoundedThreads, ThreadingHTTPServer):
     daemon_threads = True
     supervisor: Any
     token: str | None
+    console: Console
 
     def server_activate(self) -> None:
         self._refusals = remote.Throttle()
@@ -282,5 +345,6 @@ def serve(supervisor: Any, host: str, port: int, token: str | None) -> _Server:
     cls = type("_Server6", (_Server,), {"address_family": socket.AF_INET6}) if ":" in host else _Server
     server = cls((host, port), _Handler)
     server.supervisor, server.token = supervisor, token
+    server.console = Console(supervisor, token, remote.is_loopback(host), server.shot_slot, server.shot_done)
     threading.Thread(target=server.serve_forever, name="kiosk-http", daemon=True).start()
     return server
