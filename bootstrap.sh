@@ -9,8 +9,10 @@ PY=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed
 
-# System libraries for headless OpenGL (EGL on Mesa llvmpipe) and a virtual display for window tests.
-APT_PACKAGES="libegl1 libgl1 libgl1-mesa-dri libglx-mesa0 xvfb xauth"
+# System libraries for headless OpenGL (EGL on Mesa llvmpipe), a virtual display for window tests, and
+# headless Chromium with its driver for the web console's browser tests (tests/test_console_browser.py),
+# and the Mosquitto MQTT broker the wall tests start on loopback (tests/test_wall.py).
+APT_PACKAGES="libegl1 libgl1 libgl1-mesa-dri libglx-mesa0 xvfb xauth chromium chromium-driver mosquitto x11-xserver-utils"
 if command -v apt-get >/dev/null && ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ]; then
     echo "bootstrap: installing system packages: $APT_PACKAGES"

@@ -24,7 +24,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("preparation", ("installation.preparation", "installation.ordering", "installation.emotion",
                      "installation.collection", "installation.generate")),
     ("scenes", ("installation.scenes",)),
-    ("player", ("installation.player", "installation.player_link", "installation.offline")),
+    ("player", ("installation.player", "installation.player_link", "installation.offline",
+                "installation.wall.link")),
     ("kiosk", ("installation.kiosk",)),
     ("cli", ("installation.cli", "installation.doctor")),
 ]
@@ -35,6 +36,7 @@ BASE: tuple[str, ...] = (
     "installation", "installation.address", "installation.backoff", "installation.easing", "installation.faults",
     "installation.files", "installation.hashing", "installation.imagefile", "installation.pacing",
     "installation.pack", "installation.video", "installation.geometry", "installation.exit_codes",
+    "installation.wall",  # the wall's layout, MQTT client, commands, statuses, fleet API (wall.link: player)
 )
 # What models/ may use of installation: the model contract, the ONNX wrappers (evaluation, sample rating) and
 # file hashing (provenance). Never the show runtime.

@@ -20,7 +20,7 @@ from installation.show import (
     load_show_text,
     register_scene,
 )
-from installation.show.scene_types import _REGISTRY
+from installation.show.scene_types import _REGISTRY, scene_types
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -240,7 +240,8 @@ cues:
   - duration: 1
 """
     assert errors(text, base) == [
-        "show.yaml:3 cues[0].scene.type: expected one of: gradual_change, solid, image, emotion_mirror; "
+        # every registered type, in registration order (new scene types register in installation/scenes)
+        f"show.yaml:3 cues[0].scene.type: expected one of: {', '.join(scene_types())}; "
         "got 'gradual_chnage' (did you mean 'gradual_change'?)",
         "show.yaml:5 cues[1].scene.type: required key missing",
         "show.yaml:7 cues[2].scene: expected a mapping (key: value), got a list",

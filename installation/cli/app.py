@@ -6,11 +6,11 @@ import argparse
 import logging
 
 from installation import exit_codes
-from installation.cli import collection, doctor, emotions, kiosk, play, shows
+from installation.cli import classify, collection, doctor, emotions, kiosk, play, shows, stylize, wall
 from installation.cli.args import ArgTypes, OneLineParser, common_options
 
 # One module per command group; each adds its subparsers with ``set_defaults(handler=...)``.
-COMMAND_GROUPS = (play, shows, kiosk, collection, emotions, doctor)
+COMMAND_GROUPS = (play, shows, kiosk, collection, classify, emotions, stylize, doctor, wall)
 
 
 def build_parser() -> argparse.ArgumentParser:

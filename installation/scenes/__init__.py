@@ -23,8 +23,10 @@ from installation.scenes.base import Scene, SceneEnv
 from installation.scenes.emotion_mirror import EmotionMirrorParams, EmotionMirrorScene
 from installation.scenes.gradual_change import GradualChangeParams, GradualChangeScene, RevealPlan
 from installation.scenes.image import ImageParams, ImageScene
+from installation.scenes.latent_walk import LatentWalkParams, LatentWalkScene
 from installation.scenes.post import post_settings
 from installation.scenes.solid import SolidParams, SolidScene
+from installation.scenes.style_transfer import StyleTransferParams, StyleTransferScene
 from installation.show import SceneParams, register_scene
 
 SCENES: dict[str, type[Scene]] = {}  # scene type -> its drawing; filled only by register()
@@ -43,6 +45,8 @@ register("gradual_change", GradualChangeScene, GradualChangeParams)
 register("solid", SolidScene, SolidParams)
 register("image", ImageScene, ImageParams)
 register("emotion_mirror", EmotionMirrorScene, EmotionMirrorParams)
+register("latent_walk", LatentWalkScene, LatentWalkParams)
+register("style_transfer", StyleTransferScene, StyleTransferParams)
 
 
 def create_scene(params: SceneParams, env: SceneEnv) -> Scene:
@@ -54,5 +58,5 @@ def create_scene(params: SceneParams, env: SceneEnv) -> Scene:
     return cls(env, params)
 
 
-__all__ = ["SCENES", "EmotionMirrorParams", "GradualChangeParams", "ImageParams", "RevealPlan", "Scene",
-           "SceneEnv", "SolidParams", "create_scene", "post_settings", "register"]
+__all__ = ["SCENES", "EmotionMirrorParams", "GradualChangeParams", "ImageParams", "LatentWalkParams", "RevealPlan",
+           "Scene", "SceneEnv", "SolidParams", "StyleTransferParams", "create_scene", "post_settings", "register"]
