@@ -22,7 +22,6 @@ import json
 import math
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from installation.wall.broker import LocalBroker  # noqa: E402
+from installation.wall.broker import LocalBroker, stop_players  # noqa: E402
 from installation.wall.fleet import Fleet  # noqa: E402
 from installation.wall.mqtt import BrokerConfig  # noqa: E402
 
@@ -112,13 +111,7 @@ def main() -> int:
             time.sleep(1.0)
     finally:
         fleet.close()
-        for proc in procs:
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_players(procs, grace=10)
         broker.stop()
 
     print(f"wall bench: {args.players} players ({TILE[0]}x{TILE[1]} viewports) at {args.fps:g} fps, lead "

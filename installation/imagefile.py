@@ -228,12 +228,8 @@ def _open(source: ImageSource, limits: ImageLimits) -> tuple[BinaryIO | None, st
     path = Path(source)
     try:
         st = path.stat()  # before open(): opening a FIFO would block until a writer comes
-    except FileNotFoundError:
-        return None, "file not found"
-    except PermissionError:
-        return None, "permission denied"
     except OSError as exc:
-        return None, _os_reason(exc)
+        return None, _open_reason(exc)
     if stat.S_ISDIR(st.st_mode):
         return None, "a folder, not a file"
     if not stat.S_ISREG(st.st_mode):
@@ -244,12 +240,17 @@ def _open(source: ImageSource, limits: ImageLimits) -> tuple[BinaryIO | None, st
         return None, f"file of {st.st_size / 2**20:.0f} MiB: more than the {limits.max_file_bytes >> 20} MiB allowed"
     try:
         return open(path, "rb"), None  # noqa: SIM115 - closed by the caller
-    except FileNotFoundError:
-        return None, "file not found"
-    except PermissionError:
-        return None, "permission denied"
     except OSError as exc:
-        return None, _os_reason(exc)
+        return None, _open_reason(exc)
+
+
+def _open_reason(exc: OSError) -> str:
+    """Why a file cannot be looked at or opened (one line)."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return _os_reason(exc)
 
 
 def _os_reason(exc: OSError) -> str:

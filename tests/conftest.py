@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -62,6 +64,28 @@ def headless_context(size: tuple[int, int]):  # noqa: ANN201 - an installation.r
         return create_context("headless", size)
     except ContextUnavailable as exc:
         pytest.skip(f"no headless OpenGL here (needs libEGL and Mesa or a GPU): {exc}")
+
+
+def gl_context_fixture(size: tuple[int, int]) -> Callable[..., Any]:
+    """A module-scoped ``rc`` fixture: one headless GL context of ``size`` for all of a module's tests (they skip
+    where there is none). Use as ``rc = gl_context_fixture((W, H))`` at module level."""
+
+    @pytest.fixture(scope="module", name="rc")
+    def rc() -> Iterator[Any]:
+        context = headless_context(size)
+        yield context
+        context.close()
+
+    return rc
+
+
+def render_frame(scene: Any, rc: Any) -> np.ndarray:
+    """One display frame of ``scene`` in the headless context ``rc``: its pixels."""
+    rc.begin_frame()
+    scene.render(rc.fbo)
+    pixels = rc.read_pixels()
+    rc.end_frame()
+    return pixels
 
 
 def write_image(path: Path, rgb: np.ndarray) -> Path:

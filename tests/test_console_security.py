@@ -16,19 +16,14 @@ from urllib.parse import quote
 import cv2
 import numpy as np
 import pytest
+from helpers.kiosk import two_cue_show
 
 from installation.kiosk import http as kiosk_http
 from installation.kiosk.console.auth import ConsoleAuth, LoginLimiter, same_origin
 from installation.kiosk.console.shows import MAX_IMAGE_BYTES, MAX_SHOW_BYTES
 
 TOKEN = "gallery-token-1"
-SHOW = """version: 1
-name: security test
-display: {size: 160x90, background: [0, 0, 0]}
-cues:
-  - {id: a, scene: {type: solid, colour: "#c03020"}, duration: 600, transition: cut}
-  - {id: b, scene: {type: solid, colour: "#2040c0"}, transition: cut, follow: hold}
-  - id: grid
+SHOW = two_cue_show("security test") + """  - id: grid
     scene: {type: gradual_change, collection: pictures, rows: 1, cols: 2, order: as_is}
 """
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import headless_context
+from conftest import gl_context_fixture, render_frame
 
 from exporters.synthetic import STYLES, face_video, tiny_pack, write_video
 from installation.emotion import DEFAULT_MAPPING, PaintWorker, blend, mapping_matrix
@@ -76,11 +75,7 @@ def test_paint_orders_follow_the_mapping_and_the_cadence() -> None:
 # ---- the scene on GL ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def rc() -> Iterator[RenderContext]:
-    context = headless_context((W, H))
-    yield context
-    context.close()
+rc = gl_context_fixture((W, H))
 
 
 @pytest.fixture(scope="module")
@@ -124,14 +119,6 @@ def mirror_params(pack: Path, collection: Path, camera: str = "0", more: str = "
     return load_show_text(text, "mirror.yaml").cues[0].scene
 
 
-def render(scene: EmotionMirrorScene, rc: RenderContext) -> np.ndarray:
-    rc.begin_frame()
-    scene.render(rc.fbo)
-    pixels = rc.read_pixels()
-    rc.end_frame()
-    return pixels
-
-
 def test_scene_paints_the_mapped_style_and_attracts(rc: RenderContext, pack: Path, collection: Path) -> None:
     params = mirror_params(pack, collection)
     models = MirrorModels(pack, upscale=True, threads=1)
@@ -150,7 +137,7 @@ def test_scene_paints_the_mapped_style_and_attracts(rc: RenderContext, pack: Pat
             t += 0.1
             analyzer.next = Reading(t, [FaceReading((10, 10, 40, 40), True, HAPPY)], HAPPY, None)
             scene.on_frame(t, 0.1)
-            pixels = render(scene, rc)
+            pixels = render_frame(scene, rc)
         assert scene.paintings == 1
         expected = cv2.resize(painting.image, (H, H))  # contain: a square painting, letterboxed
         x0 = (W - H) // 2
@@ -162,7 +149,7 @@ def test_scene_paints_the_mapped_style_and_attracts(rc: RenderContext, pack: Pat
             analyzer.next = Reading(t, [], None, None)
             scene.on_frame(t, 0.1)
         assert scene.mode == "attract"
-        attract = render(scene, rc)
+        attract = render_frame(scene, rc)
         assert attract[H // 4, W // 4].tolist() != pixels[H // 4, W // 4].tolist()
     finally:
         scene.release()
@@ -205,7 +192,7 @@ def test_live_video_through_the_threads_writes_no_files(rc: RenderContext, pack:
             time.sleep(0.05)
             t += 0.05
             scene.on_frame(t, 0.05)
-            render(scene, rc)
+            render_frame(scene, rc)
         assert scene.mode == "mirror" and scene.paintings >= 1 and scene.latency
         assert scene.analyzer.capture.stats.frames > 0 and scene.analyzer.frames > 0
     finally:
@@ -261,7 +248,7 @@ def test_camera_missing_at_start_then_plugged_in(rc: RenderContext, pack: Path, 
             time.sleep(0.05)
             t += 0.05
             scene.on_frame(t, 0.05)
-            render(scene, rc)
+            render_frame(scene, rc)
         assert scene.mode == "attract" and scene.analyzer.capture.state == "reconnecting"
         face_video(tmp_path / "tmp.avi", count=20, fps=20.0, absent=())[0].rename(video)
         deadline = time.monotonic() + 30
@@ -269,7 +256,7 @@ def test_camera_missing_at_start_then_plugged_in(rc: RenderContext, pack: Path, 
             time.sleep(0.05)
             t += 0.05
             scene.on_frame(t, 0.05)
-            render(scene, rc)
+            render_frame(scene, rc)
         assert scene.mode == "mirror" and scene.paintings >= 1
         assert scene.analyzer.capture.stats.reconnects >= 1
         stats = scene.stats
@@ -298,7 +285,7 @@ def test_post_chain_applies_to_the_paintings(rc: RenderContext, pack: Path, coll
             t += 0.1
             analyzer.next = Reading(t, [FaceReading((10, 10, 40, 40), True, HAPPY)], HAPPY, None)
             scene.on_frame(t, 0.1)
-            pixels = render(scene, rc).astype(int)
+            pixels = render_frame(scene, rc).astype(int)
         centre = pixels[H // 4 : 3 * H // 4, W // 2 - H // 4 : W // 2 + H // 4]
         colour = np.abs(centre[..., 0] - centre[..., 1]).mean() + np.abs(centre[..., 1] - centre[..., 2]).mean()
         original = scene.last_painting.image.astype(int)

@@ -9,26 +9,21 @@ has played for a while must not become the last good version.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from helpers.kiosk import Kiosk, colour, kiosk, needs_egl
+from helpers.kiosk import near as _near
 
 from installation.kiosk.last_good import LastGood
-from installation.render import ContextUnavailable, create_context
 
-REPO = Path(__file__).resolve().parents[1]
+SIZE = (64, 36)
 FAST = ["--headless", "--size", "64x36", "--fps", "30", "--stall-seconds", "3", "--kill-grace", "0.3",
         "--backoff-base", "0.2", "--start-seconds", "20"]
 SHOW = """version: 1
@@ -39,92 +34,9 @@ cues:
 """
 
 
-def _egl() -> bool:
-    try:
-        create_context("headless", (16, 16)).close()
-    except ContextUnavailable:
-        return False
-    return True
-
-
-needs_egl = pytest.mark.skipif(not _egl(), reason="no headless EGL context here")
-
-
-class Kiosk:
-    def __init__(self, proc: subprocess.Popen, port: int, log: Path) -> None:
-        self.proc, self.port, self.log = proc, port, log
-        self.pids: set[int] = set()
-
-    def get(self, path: str, timeout: float = 2.0) -> tuple[int, str]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as resp:
-                return resp.status, resp.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def status(self) -> dict:
-        code, body = self.get("/status")
-        assert code == 200, body
-        st = json.loads(body)
-        if st["player_pid"]:
-            self.pids.add(st["player_pid"])
-        return st
-
-    def wait(self, what: str, cond: Callable[[dict], bool], timeout: float = 25.0) -> dict:
-        end = time.monotonic() + timeout
-        st: dict = {}
-        while time.monotonic() < end:
-            st = self.status()
-            if cond(st):
-                return st
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}: {st}")
-
-    def colour(self) -> tuple[int, int, int]:
-        import cv2
-        import numpy as np
-
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/screenshot", timeout=5) as resp:
-            img = cv2.imdecode(np.frombuffer(resp.read(), np.uint8), cv2.IMREAD_COLOR)
-        b, g, r = (int(v) for v in img[18, 32])
-        return r, g, b
-
-    def raw(self, data: bytes, source: str = "127.0.0.1") -> bytes:
-        """Send ``data`` on a fresh connection and read the answer until the server closes."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5, source_address=(source, 0)) as s:
-            s.sendall(data)
-            out = b""
-            with contextlib.suppress(OSError):
-                while chunk := s.recv(65536):
-                    out += chunk
-            return out
-
-
-@contextlib.contextmanager
-def kiosk(tmp_path: Path, show: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[Kiosk]:
-    log = tmp_path / "kiosk.log"
-    args = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--http", "127.0.0.1:0",
-            "--state-dir", str(tmp_path / "state"), *FAST, *extra]
-    with log.open("w") as err:
-        proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True,
-                                env={**os.environ, **(env or {})})
-        k = None
-        try:
-            line = proc.stdout.readline()
-            m = re.search(r"http://[^:/]+:(\d+)/", line)
-            assert m, f"no http line: {line!r} {log.read_text()}"
-            k = Kiosk(proc, int(m.group(1)), log)
-            yield k
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            for pid in k.pids if k else ():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+def _kiosk(tmp_path: Path, show: Path, env: dict[str, str] | None = None) -> AbstractContextManager[Kiosk]:
+    """The shared kiosk harness with this module's timings and its own state folder (last good copies)."""
+    return kiosk(tmp_path, show, "--state-dir", str(tmp_path / "state"), env=env, fast=FAST)
 
 
 def _show(tmp_path: Path, colour: str = "#c03020") -> Path:
@@ -138,11 +50,6 @@ def _replace(show: Path, text: str) -> None:
     tmp = show.with_name(show.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(show)
-
-
-def _near(got: tuple[int, int, int], want: str) -> bool:
-    rgb = tuple(int(want[i:i + 2], 16) for i in (1, 3, 5))
-    return max(abs(a - b) for a, b in zip(got, rgb, strict=True)) <= 3
 
 
 def _health_fast(k: Kiosk) -> float:
@@ -159,8 +66,8 @@ def _playing(st: dict) -> bool:
 
 @needs_egl
 def test_idle_slow_malformed_and_oversized_clients_cannot_stall_the_kiosk(tmp_path: Path) -> None:
-    with kiosk(tmp_path, _show(tmp_path)) as k:
-        k.wait("first frames", _playing)
+    with _kiosk(tmp_path, _show(tmp_path)) as k:
+        k.wait("first frames", _playing, timeout=25)
 
         # a slowloris: a header byte a second never trips the read timeout, but the request deadline cuts it
         slow_closed: list[float] = []
@@ -240,9 +147,9 @@ def _bomb(depth: int = 12) -> str:
 def test_a_billion_laughs_edit_or_a_fifo_keeps_health_and_the_old_show(tmp_path: Path) -> None:
     show = _show(tmp_path)
     # short limits for the test (the defaults are 20 s and 2 GiB): the check in a child process must end
-    with kiosk(tmp_path, show, env={"INSTALLATION_CHECK_LIMITS": "4,1024"}) as k:
-        pid = k.wait("first frames", _playing)["player_pid"]
-        assert _near(k.colour(), "#c03020")
+    with _kiosk(tmp_path, show, env={"INSTALLATION_CHECK_LIMITS": "4,1024"}) as k:
+        pid = k.wait("first frames", _playing, timeout=25)["player_pid"]
+        assert _near(colour(k, SIZE), "#c03020")
 
         t0 = time.monotonic()
         _replace(show, _bomb())
@@ -258,7 +165,7 @@ def test_a_billion_laughs_edit_or_a_fifo_keeps_health_and_the_old_show(tmp_path:
               f"ms: {rejected[:1]}")
         assert rejected and str(show) in rejected[0] and len(rejected[0]) < 600, st["last_errors"]
         assert st["player_pid"] == pid and st["restarts"] == 0 and _playing(st)
-        assert _near(k.colour(), "#c03020")  # the old show plays on
+        assert _near(colour(k, SIZE), "#c03020")  # the old show plays on
 
         # a FIFO in place of the show file: refused without reading it (a read would block for ever)
         fifo = tmp_path / "fifo"
@@ -266,7 +173,7 @@ def test_a_billion_laughs_edit_or_a_fifo_keeps_health_and_the_old_show(tmp_path:
         fifo.replace(show)
         st = k.wait("the FIFO refused", lambda st: any("regular file" in e["message"] for e in st["last_errors"]),
                     timeout=10)
-        assert _health_fast(k) < 2.0 and st["player_pid"] == pid and _near(k.colour(), "#c03020")
+        assert _health_fast(k) < 2.0 and st["player_pid"] == pid and _near(colour(k, SIZE), "#c03020")
 
         # and a valid show afterwards is picked up as usual
         show.unlink()
@@ -280,22 +187,22 @@ def test_a_billion_laughs_edit_or_a_fifo_keeps_health_and_the_old_show(tmp_path:
 def test_a_valid_edit_that_takes_its_player_down_does_not_become_last_good(tmp_path: Path) -> None:
     show = _show(tmp_path)
     kept = LastGood(show, tmp_path / "state")
-    with kiosk(tmp_path, show) as k:
-        pid = k.wait("first frames", _playing)["player_pid"]
+    with _kiosk(tmp_path, show) as k:
+        pid = k.wait("first frames", _playing, timeout=25)["player_pid"]
         assert "#c03020" in kept.path.read_text()  # the first version is kept at once: nothing better exists
 
         # a valid edit: the player switches to it, and is on trial with it...
         _replace(show, SHOW.replace("COLOUR", "#2040c0"))
         st = k.wait("the reload", lambda st: st["reloads"] == 1 and st["last_good"]["trial"], timeout=15)
         end = time.monotonic() + 10
-        while not _near(k.colour(), "#2040c0"):
+        while not _near(colour(k, SIZE), "#2040c0"):
             assert time.monotonic() < end, "the edit never reached the screen"
         # ...and goes down within the trial (what a show that validates but crashes the player does)
         os.kill(pid, signal.SIGKILL)
-        st = k.wait("a new player", lambda st: _playing(st) and st["player_pid"] != pid)
+        st = k.wait("a new player", lambda st: _playing(st) and st["player_pid"] != pid, timeout=25)
         assert not st["safe_mode"] and st["last_good"]["trial"] is None
         assert any("does not become the last good version" in e["message"] for e in st["last_errors"])
-        assert _near(k.colour(), "#c03020")  # the restart plays the last good version, not the edit
+        assert _near(colour(k, SIZE), "#c03020")  # the restart plays the last good version, not the edit
         assert "#c03020" in kept.path.read_text()
 
         # a valid edit that plays on for the trial (10 s) becomes the last good version
@@ -304,7 +211,7 @@ def test_a_valid_edit_that_takes_its_player_down_does_not_become_last_good(tmp_p
         k.wait("the second edit on trial", lambda st: st["last_good"]["trial"] is not None, timeout=15)
         k.wait("the promotion", lambda st: st["last_good"]["trial"] is None, timeout=25)
         print(f"\nvalid edit -> last good after {time.monotonic() - t0:.1f} s")
-        assert "#30c050" in kept.path.read_text() and _near(k.colour(), "#30c050")
+        assert "#30c050" in kept.path.read_text() and _near(colour(k, SIZE), "#30c050")
     assert "Traceback" not in k.log.read_text()
 
 

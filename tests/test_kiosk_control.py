@@ -10,18 +10,12 @@ import time
 from pathlib import Path
 
 from helpers.kiosk import colour as _colour
-from helpers.kiosk import kiosk, needs_egl
+from helpers.kiosk import kiosk, needs_egl, two_cue_show
 from helpers.kiosk import near as _near
 from helpers.kiosk import post as _post
 from helpers.kiosk import until as _until
 
-SHOW = """version: 1
-name: control test
-display: {size: 160x90, background: [0, 0, 0]}
-cues:
-  - {id: a, scene: {type: solid, colour: "#c03020"}, duration: 600, transition: cut}
-  - {id: b, scene: {type: solid, colour: "COLOUR_B"}, transition: cut, follow: hold}
-"""
+SHOW = two_cue_show("control test", colour="COLOUR_B")
 
 
 

@@ -5,13 +5,12 @@ frame to the next, and a slow generator never stalls the render loop (it holds t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import PACK, headless_context
+from conftest import PACK, gl_context_fixture, render_frame
 
 from installation.inference.generator import Generator, Upscaler
 from installation.render import PostSettings, RenderContext
@@ -116,11 +115,7 @@ def test_example_show_validates() -> None:
 # ---- on GL, with the pack's models ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def rc() -> Iterator[RenderContext]:
-    context = headless_context((W, H))
-    yield context
-    context.close()
+rc = gl_context_fixture((W, H))
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +134,7 @@ def frames(rc: RenderContext, scene: LatentWalkScene, times: list[float]) -> lis
     for t in times:
         scene.on_frame(t, t - previous)
         previous = t
-        rc.begin_frame()
-        scene.render(rc.fbo)
-        out.append(rc.read_pixels().astype(np.int16))
-        rc.end_frame()
+        out.append(render_frame(scene, rc).astype(np.int16))
     return out
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import onnx
 import pytest
-from conftest import REPO, SHARED_DATA, headless_context, write_image
+from conftest import REPO, SHARED_DATA, gl_context_fixture, render_frame, write_image
 
 from installation.cli import main as cli_main
 from installation.inference.contract import ModelContractError
@@ -217,11 +216,7 @@ def test_style_schedule_is_a_function_of_show_time(tmp_path: Path) -> None:
 # ---- the scene on GL, real model, real threads ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def rc() -> Iterator[RenderContext]:
-    context = headless_context((W, H))
-    yield context
-    context.close()
+rc = gl_context_fixture((W, H))
 
 
 @pytest.fixture(scope="module")
@@ -247,14 +242,6 @@ def params(camera: str | Path, style: str, more: str = ""):  # noqa: ANN201 - St
     return load_show_text(text, "style.yaml").cues[0].scene
 
 
-def render(scene: StyleTransferScene, rc: RenderContext) -> np.ndarray:
-    rc.begin_frame()
-    scene.render(rc.fbo)
-    pixels = rc.read_pixels()
-    rc.end_frame()
-    return pixels
-
-
 def test_scene_never_waits_for_the_model(rc: RenderContext, media: dict[str, Path]) -> None:
     """The real model on a worker, frames from a folder through the capture thread, the loop at ~60 fps: each
     frame's on_frame + render takes a small fraction of one model run, and stylized frames keep arriving."""
@@ -267,7 +254,7 @@ def test_scene_never_waits_for_the_model(rc: RenderContext, media: dict[str, Pat
         while (scene.worker.frames < 8 or len(frame_ms) < 60) and time.monotonic() < deadline:
             t0 = time.perf_counter()
             scene.on_frame(t, 1 / 60)
-            pixels = render(scene, rc)
+            pixels = render_frame(scene, rc)
             if scene.frames_shown >= 2:  # after the first frames (llvmpipe compiles shader variants then)
                 frame_ms.append((time.perf_counter() - t0) * 1e3)
                 shown.append(pixels)
@@ -322,12 +309,12 @@ def test_absent_camera_shows_the_style_painting(rc: RenderContext, media: dict[s
                                params(tmp_path / "no-camera.avi", f"style: {media['style']}", "      fit: contain\n"))
     try:
         t, deadline = 0.0, time.monotonic() + 30
-        pixels = render(scene, rc)
+        pixels = render_frame(scene, rc)
         while not scene._paintings and time.monotonic() < deadline:  # the painting loads on the worker
             time.sleep(0.05)
             t += 0.05
             scene.on_frame(t, 0.05)
-            pixels = render(scene, rc)
+            pixels = render_frame(scene, rc)
         assert scene.mode == "attract" and scene.camera_health()["state"] in ("absent", "starting")
         painting = photos()["rocket"]  # 640x427, wider than... no: narrower than 160x96, so full height
         pw = round(H * painting.shape[1] / painting.shape[0])

@@ -8,7 +8,6 @@ players are ``installation run --headless`` subprocesses with tiny viewports at 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 
 from installation.player import EpochClock
 from installation.show import ShowError, load_show_text
+from installation.wall.broker import stop_players
 from installation.wall.clock_sync import parse_chrony, parse_timedatectl
 from installation.wall.commands import CommandError, decode_log, encode_log, make_command
 from installation.wall.layout import Rect, grid_viewports, parse_epoch
@@ -264,18 +264,6 @@ def _wait(fleet, what: Callable[[dict[str, PlayerStatus]], bool], timeout: float
     raise AssertionError(f"timed out waiting for {why}: {[s.__dict__ for s in fleet.statuses()]}")
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-    for p in procs:
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
 @pytest.mark.gl
 def test_players_switch_on_the_same_frame_and_a_killed_player_rejoins(broker, tmp_path: Path) -> None:  # noqa: ANN001
     from installation.wall.fleet import Fleet
@@ -332,7 +320,7 @@ def test_players_switch_on_the_same_frame_and_a_killed_player_rejoins(broker, tm
         assert {statuses[p].switch["frame"] for p in procs} == {at_frame}
     finally:
         fleet.close()
-        _stop(list(procs.values()))
+        stop_players(procs.values())
     check = subprocess.run([sys.executable, "-m", "installation.cli", "wall", "status", "--broker", broker.address,
                             "--wall", "testwall", "--wait", "0.3"], capture_output=True, text=True, cwd=REPO)
     assert check.returncode == 0 and "p0" in check.stdout and "stopped" in check.stdout, check.stdout
@@ -363,7 +351,7 @@ def test_a_stopped_broker_does_not_stop_playback(broker, tmp_path: Path) -> None
         assert after.extra["frames"] - before.extra["frames"] >= 2 * FPS
     finally:
         fleet.close()
-        _stop([player])
+        stop_players([player])
     assert "lost the broker" in log.read_text()
 
 

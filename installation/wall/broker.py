@@ -7,9 +7,11 @@ listens on 127.0.0.1 only, on a port the caller chose, anonymous, with no persis
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 CANDIDATES = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
@@ -73,3 +75,18 @@ class LocalBroker:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+def stop_players(procs: Iterable[subprocess.Popen], grace: float = 5.0) -> None:
+    """Stop local player processes as Ctrl-C would (SIGINT to all of them first, so they end together), then
+    kill each one still running ``grace`` seconds later."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -9,13 +9,14 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,17 +51,21 @@ def needs_egl(test: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class Kiosk:
-    def __init__(self, proc: subprocess.Popen | None, url: str, token: str | None) -> None:
-        self.proc, self.url, self.token = proc, url, token
+    def __init__(self, proc: subprocess.Popen | None, url: str, token: str | None, log: Path | None = None) -> None:
+        self.proc, self.url, self.token, self.log = proc, url, token, log
         self.pids: set[int] = set()
 
-    def get(self, path: str, token: str | None = "default") -> tuple[int, str]:
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def get(self, path: str, token: str | None = "default", timeout: float = 2.0) -> tuple[int, str]:
         req = urllib.request.Request(self.url + path)
         token = self.token if token == "default" else token
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(req, timeout=2) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
@@ -73,8 +78,9 @@ class Kiosk:
             self.pids.add(st["player_pid"])
         return st
 
-    def wait(self, what: str, cond, timeout: float = 20.0) -> dict:  # noqa: ANN001
+    def wait(self, what: str, cond: Callable[[dict], Any], timeout: float = 20.0) -> dict:
         end = time.monotonic() + timeout
+        st: dict = {}
         while time.monotonic() < end:
             st = self.status()
             if cond(st):
@@ -82,22 +88,36 @@ class Kiosk:
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}: {st}")
 
+    def raw(self, data: bytes, source: str = "127.0.0.1") -> bytes:
+        """Send ``data`` on a fresh connection (from address ``source``) and read the answer until the server
+        closes."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5, source_address=(source, 0)) as s:
+            s.sendall(data)
+            out = b""
+            with contextlib.suppress(OSError):
+                while chunk := s.recv(65536):
+                    out += chunk
+            return out
+
 
 @contextlib.contextmanager
-def kiosk(tmp_path: Path, show: Path, *extra: str, bind: str = "127.0.0.1:0",
-          token: str | None = None, env: dict[str, str] | None = None) -> Iterator[Kiosk]:
-    args = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--http", bind, *FAST, *extra]
+def kiosk(tmp_path: Path, show: Path, *extra: str, bind: str = "127.0.0.1:0", token: str | None = None,
+          env: dict[str, str] | None = None, fast: Sequence[str] = FAST) -> Iterator[Kiosk]:
+    """``installation kiosk SHOW --http BIND`` with the ``fast`` timings, its stderr in ``tmp_path/kiosk.log``
+    (:attr:`Kiosk.log`); stopped (SIGTERM, then SIGKILL) with every player it started."""
+    args = [sys.executable, "-m", "installation.cli", "kiosk", str(show), "--http", bind, *fast, *extra]
     if token:
         args += ["--token", token]
-    log = (tmp_path / "kiosk.log").open("w")
+    log_path = tmp_path / "kiosk.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True,
                             env={**os.environ, **(env or {})})
     k = None
     try:
         line = proc.stdout.readline()
         m = re.search(r"http://([^:/]+):(\d+)/", line)
-        assert m, f"no http line: {line!r} {(tmp_path / 'kiosk.log').read_text()}"
-        k = Kiosk(proc, f"http://127.0.0.1:{m.group(2)}", token)
+        assert m, f"no http line: {line!r} {log_path.read_text()}"
+        k = Kiosk(proc, f"http://127.0.0.1:{m.group(2)}", token, log_path)
         yield k
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -125,16 +145,17 @@ def post(k: Kiosk, path: str, token: str | None = "default") -> tuple[int, dict 
         return exc.code, (json.loads(body) if body.startswith("{") else body)
 
 
-def colour(k: Kiosk) -> tuple[int, int, int]:
-    """The colour at the centre of the player's next frame (GET /screenshot of a 160x90 show)."""
+def colour(k: Kiosk, size: tuple[int, int] = (160, 90)) -> tuple[int, int, int]:
+    """The colour at the centre of the player's next frame (GET /screenshot of a show of ``size``)."""
     req = urllib.request.Request(k.url + "/screenshot")
     if k.token:
         req.add_header("Authorization", f"Bearer {k.token}")
     with urllib.request.urlopen(req, timeout=5) as resp:
         assert resp.headers["Content-Type"] == "image/png"
         img = cv2.imdecode(np.frombuffer(resp.read(), np.uint8), cv2.IMREAD_COLOR)
-    assert img.shape == (90, 160, 3)
-    b, g, r = (int(v) for v in img[45, 80])
+    w, h = size
+    assert img.shape == (h, w, 3)
+    b, g, r = (int(v) for v in img[h // 2, w // 2])
     return r, g, b
 
 
@@ -166,13 +187,18 @@ def player_errors(st: dict, kind: str) -> list[str]:
     return [e["message"] for e in st["last_errors"] if e.get("source") == "player" and e.get("kind") == kind]
 
 
-SCHEDULE_SHOW = """version: 1
-name: schedule test
-display: {size: 160x90, background: [0, 0, 0]}
+def two_cue_show(name: str, second: str = "b", colour: str = "#2040c0") -> str:
+    """A 160x90 show: cue ``a`` (solid #c03020 for 600 s), then cue ``second`` (solid ``colour``, held)."""
+    return f"""version: 1
+name: {name}
+display: {{size: 160x90, background: [0, 0, 0]}}
 cues:
-  - {id: a, scene: {type: solid, colour: "#c03020"}, duration: 600, transition: cut}
-  - {id: closed, scene: {type: solid, colour: "#2040c0"}, transition: cut, follow: hold}
+  - {{id: a, scene: {{type: solid, colour: "#c03020"}}, duration: 600, transition: cut}}
+  - {{id: {second}, scene: {{type: solid, colour: "{colour}"}}, transition: cut, follow: hold}}
 """
+
+
+SCHEDULE_SHOW = two_cue_show("schedule test", "closed")
 
 
 def schedule_from_text(text: str) -> Any:

@@ -6,28 +6,17 @@ opened here. The drawing is in :mod:`installation.scenes.emotion_mirror.scene`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from installation.config import Seconds, Seed, Wait, bounded_seconds, clip, custom_error, describe
+from installation.config import Seconds, Seed, Wait, bounded_seconds, clip, custom_error
+from installation.scenes.frame_source import Camera, missing_camera
 from installation.scenes.gradual_change.params import GradualChangeParams
 from installation.show import SceneParams, SceneProblem, Transition, resolve_path
 
-MAX_CAMERA_INDEX = 63  # /dev/video0..63; OpenCV reads -1 as "any camera", which is no fixed choice
 MAX_WEIGHT = 1000.0  # style weights are relative; this keeps their sum finite
-
-
-def _camera(value: Any) -> int | str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value <= MAX_CAMERA_INDEX:
-            raise custom_error(f"a camera index is 0..{MAX_CAMERA_INDEX}, got {describe(value)}")
-        return value
-    if isinstance(value, str):
-        return value
-    raise custom_error(f"expected a camera index, a video file or a stream URL, got {describe(value)}")
 
 
 class EmotionMirrorParams(SceneParams):
@@ -40,7 +29,7 @@ class EmotionMirrorParams(SceneParams):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: Literal["emotion_mirror"]
-    camera: Annotated[int | str, BeforeValidator(_camera)] = 0
+    camera: Camera = 0
     loop: bool = True  # a video file or image folder starts again at its end
     models: Path | None = None  # model folder (default: the bundled pack)
     face: Literal["largest", "central", "aggregate"] = "largest"
@@ -66,14 +55,6 @@ class EmotionMirrorParams(SceneParams):
         default_factory=lambda: Transition(type="crossfade", seconds=1.5, easing="ease_in_out"))
     inset: bool = False  # a mirrored camera picture in the corner
     inset_size: float = Field(0.22, gt=0, le=1)  # its width as a share of the picture's
-
-    @field_validator("camera", mode="after")
-    @classmethod
-    def _camera_path(cls, value: int | str, info: ValidationInfo) -> int | str:
-        if isinstance(value, int) or "://" in value or value.strip().isdigit():
-            return value
-        base = Path((info.context or {}).get("base_dir") or Path.cwd())
-        return os.path.normpath(base / Path(value).expanduser())
 
     @field_validator("detector", mode="before")
     @classmethod
@@ -106,10 +87,7 @@ class EmotionMirrorParams(SceneParams):
         problems: list[SceneProblem] = []
         if self.attract is not None:
             problems += [SceneProblem(("attract", *p.loc), p.message, p.warning) for p in self.attract.inspect()]
-        if isinstance(self.camera, str) and "://" not in self.camera and not self.camera.isdigit() \
-                and not Path(self.camera).exists():
-            problems.append(SceneProblem(("camera",), f"{self.camera} does not exist (yet); the mirror keeps "
-                                         "retrying and shows the attract scene meanwhile", warning=True))
+        problems += missing_camera(self.camera, "mirror keeps retrying and shows the attract scene meanwhile")
         if self.detector != "haar":
             from installation.capture.faces import make_detector
 

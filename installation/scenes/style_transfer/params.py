@@ -5,14 +5,13 @@ here and no model is run. The drawing is in :mod:`installation.scenes.style_tran
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from installation.config import Seconds, Seed, Wait, bounded_seconds, clip, custom_error
-from installation.scenes.emotion_mirror.params import _camera
+from installation.scenes.frame_source import Camera, missing_camera
 from installation.show import SceneParams, SceneProblem, resolve_path
 
 MAX_STYLIZE_FPS = 120.0  # a stylizer faster than this is not slowed, the display is the limit anyway
@@ -29,7 +28,7 @@ class StyleTransferParams(SceneParams):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: Literal["style_transfer"]
-    camera: Annotated[int | str, BeforeValidator(_camera)] = 0  # index, video file, stream URL or image folder
+    camera: Camera = 0  # index, video file, stream URL or image folder
     loop: bool = True  # a video file or image folder starts again at its end
     fps: float = Field(10.0, ge=0.1, le=MAX_FOLDER_FPS)  # frames per second of an image folder
     style: Path | None = None  # one painting...
@@ -47,14 +46,6 @@ class StyleTransferParams(SceneParams):
     absent_after: Seconds = 3.0  # no new frame for this long -> the attract picture
     attract: Literal["style", "last", "background"] = "style"  # the painting, the last stylized frame, or nothing
     attract_transition: Wait = 1.5  # crossfade seconds between the live picture and the attract picture
-
-    @field_validator("camera", mode="after")
-    @classmethod
-    def _camera_path(cls, value: int | str, info: ValidationInfo) -> int | str:
-        if isinstance(value, int) or "://" in value or value.strip().isdigit():
-            return value
-        base = Path((info.context or {}).get("base_dir") or Path.cwd())
-        return os.path.normpath(base / Path(value).expanduser())
 
     @field_validator("style", mode="before")
     @classmethod
@@ -83,10 +74,7 @@ class StyleTransferParams(SceneParams):
 
     def inspect(self) -> list[SceneProblem]:
         problems: list[SceneProblem] = []
-        if isinstance(self.camera, str) and "://" not in self.camera and not self.camera.isdigit() \
-                and not Path(self.camera).exists():
-            problems.append(SceneProblem(("camera",), f"{self.camera} does not exist (yet); the scene keeps "
-                                         "retrying and shows its attract picture meanwhile", warning=True))
+        problems += missing_camera(self.camera, "scene keeps retrying and shows its attract picture meanwhile")
         problems += self._check_styles()
         problems += self._check_models()
         return problems
