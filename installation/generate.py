@@ -32,7 +32,7 @@ MANIFEST = "manifest.json"
 
 
 # Two paintings whose encoder embeddings are closer than this (cosine) read as the same picture.
-NEAR_DUPLICATE_COSINE = 0.97
+NEAR_DUPLICATE_COSINE = 0.90
 
 
 @dataclass
