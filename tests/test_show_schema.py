@@ -365,7 +365,15 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the repository layout (shows/, assets/) whose assets are generated here."""
     root = tmp_path_factory.mktemp("layout")
     (root / "shows").mkdir()
-    write_pictures(root / "assets" / "collections" / "demo", 196, size=8)
+    demo = root / "assets" / "collections" / "demo"
+    write_pictures(demo, 196, size=8)
+    # prepared as the repository ships it (demo.order.json): validation never computes an order
+    from installation.collection import scan_collection
+    from installation.ordering import compute_order, default_order_path, write_order
+    from installation.pack import pack_path
+
+    result, _ = compute_order(scan_collection(demo).images, "gnn", "sequence", None, None, 0, pack_path("encoder"))
+    write_order(result, default_order_path(demo))
     write_pictures(root / "assets" / "stills", 1)
     (root / "assets" / "stills" / "img1.png").rename(root / "assets" / "stills" / "title.png")
     return root
