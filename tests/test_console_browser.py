@@ -90,7 +90,10 @@ def test_a_gallery_day_in_the_browser(tmp_path: Path, browser: Any) -> None:
     show.write_text(SHOW)
     with kiosk(tmp_path, show, token=TOKEN, env={"INSTALLATION_STATE": str(tmp_path / "state")}) as k:
         k.wait("first frame", lambda st: st["healthy"] and st["cue"] == "a")
-        text = lambda css: browser.find_element(By.CSS_SELECTOR, css).text  # noqa: E731
+        def text(css: str) -> str:
+            # "" while the page is still loading (after the login redirect under load), so waits keep polling
+            found = browser.find_elements(By.CSS_SELECTOR, css)
+            return found[0].text if found else ""
 
         # log in with the token; the cookie keeps the console open (a bookmark works)
         browser.get(k.url + "/console")
