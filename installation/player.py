@@ -244,13 +244,11 @@ class Player:
                 source = self._blank_slot()
             # The timeline has already eased the progress: the mix itself runs linear.
             transition = Transition.from_spec(ph.transition, easing="linear")
-            if self.view is not None:  # region-sized slots: mix in region coordinates, transition on the canvas
-                self._mixer_for().draw(self.view.plain, source.texture, target.texture, transition,
-                                       ph.transition_progress, seed=ph.occurrence * 7919 + ph.index,
-                                       view=self.view.uv_rect())
-            else:
-                self._mixer_for().draw(fbo, source.texture, target.texture, transition,
-                                       ph.transition_progress, seed=ph.occurrence * 7919 + ph.index)
+            # on a wall the slots are region-sized: mix in region coordinates, the transition laid on the canvas
+            whole = (0.0, 0.0, 1.0, 1.0)
+            mix_to, view = (self.view.plain, self.view.uv_rect()) if self.view is not None else (fbo, whole)
+            self._mixer_for().draw(mix_to, source.texture, target.texture, transition, ph.transition_progress,
+                                   seed=ph.occurrence * 7919 + ph.index, view=view)
         if self.view is not None:
             self.view.present(out)
         if self.overlay_visible:
