@@ -22,7 +22,7 @@ import numpy as np
 from installation.inference.encoder import PaintingEncoder
 from installation.inference.generator import Generator, to_uint8
 from models.data import Bundle
-from models.frechet import frechet_distance, gaussian_stats
+from models.frechet import embedding_fd
 
 
 def spectrum_slope(images: np.ndarray) -> float:
@@ -54,8 +54,6 @@ def diversity(embeddings: np.ndarray) -> float:
     return float(np.sqrt((diffs**2).sum(-1)).sum() / max(n * (n - 1), 1))
 
 
-def fd(a: np.ndarray, b: np.ndarray) -> float:
-    return frechet_distance(*gaussian_stats(a), *gaussian_stats(b))
 
 
 def sample_grid(gen: Generator, per_row: int = 8, seed: int = 0) -> np.ndarray:
@@ -95,8 +93,8 @@ def evaluate(gen: Generator, enc: PaintingEncoder, bundle: Bundle, per_style: in
             "spectrum_slope_generated": spectrum_slope(fake),
             "spectrum_slope_real": spectrum_slope(real[:n]),
             "diversity_ratio": diversity(encoded.embedding) / max(diversity(e_real), 1e-9),
-            "fd_generated_vs_heldout": fd(encoded.embedding, e_real),
-            "fd_real_train_vs_heldout": fd(e_ref, e_real),
+            "fd_generated_vs_heldout": embedding_fd(encoded.embedding, e_real),
+            "fd_real_train_vs_heldout": embedding_fd(e_ref, e_real),
             "style_accuracy_generated": float((encoded.probs.argmax(1) == c).mean()),
             "style_accuracy_real": float((enc.encode(real[:n]).probs.argmax(1) == c).mean()),
         })

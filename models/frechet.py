@@ -25,3 +25,22 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     cross = _sqrtm_psd(root1 @ sigma2 @ root1)
     diff = mu1 - mu2
     return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(cross), 0.0))
+
+
+def unit_rows(features: np.ndarray) -> np.ndarray:
+    """Each row scaled to unit length (zero rows stay zero)."""
+    features = np.asarray(features, dtype=np.float64)
+    norms = np.linalg.norm(features, axis=1, keepdims=True)
+    return features / np.maximum(norms, 1e-12)
+
+
+def embedding_fd(a: np.ndarray, b: np.ndarray) -> float:
+    """Frechet distance between two sets of encoder embeddings, on the unit sphere.
+
+    The style encoder's embeddings are heavy-tailed: a few images with norms many times the median dominate
+    the raw covariance, so a raw FD swings by orders of magnitude with one outlier. Their direction carries
+    the style (the classifier head and the collection's nearest-neighbour search use cosine), so both sets
+    are scaled to unit length first. Distances are then small numbers (0 for identical sets, at most 4 + 2 x
+    the dimension in theory); compare them only with the real-vs-real floor measured the same way.
+    """
+    return frechet_distance(*gaussian_stats(unit_rows(a)), *gaussian_stats(unit_rows(b)))

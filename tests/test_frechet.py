@@ -28,3 +28,20 @@ def test_sample_estimate_separates_distributions() -> None:
     near = frechet_distance(*gaussian_stats(a), *gaussian_stats(b))
     far = frechet_distance(*gaussian_stats(a), *gaussian_stats(c))
     assert near < 0.1 and far == pytest.approx(5.0, rel=0.15)
+
+
+def test_embedding_fd_ignores_the_norm_and_keeps_the_direction() -> None:
+    from models.frechet import embedding_fd
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(200, 8)) + 3.0
+    b = rng.normal(size=(200, 8)) + 3.0
+    outlier = b.copy()
+    outlier[0] *= 50  # one heavy-tailed embedding: same direction, 50x the norm
+    assert frechet_distance(*gaussian_stats(a), *gaussian_stats(outlier)) > 100 * frechet_distance(
+        *gaussian_stats(a), *gaussian_stats(b))
+    assert embedding_fd(a, outlier) == pytest.approx(embedding_fd(a, b))
+    assert embedding_fd(a, b * 7) == pytest.approx(embedding_fd(a, b))
+    turned = b.copy()
+    turned[:, 0] -= 6.0  # another direction: far on the sphere
+    assert embedding_fd(a, turned) > 10 * embedding_fd(a, b)

@@ -101,8 +101,10 @@ def test_augmentations_keep_shape_and_pass_gradients() -> None:
 
 def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    assert train_sagan.main(["--data", str(bundle16), "--out", str(run), "--steps", "2", "--every", "2", *TINY]) == 0
+    assert train_sagan.main(["--data", str(bundle16), "--out", str(run), "--steps", "2", "--every", "2",
+                             "--snapshot-every", "2", *TINY]) == 0
     ckpt = read_checkpoint(run / "last.ckpt")
+    assert read_checkpoint(run / "snapshots" / "step_000002.ckpt")["step"] == 2  # kept to pick the best later
     assert ckpt["step"] == 2 and ckpt["config"]["classes"] == ("astronaut", "chelsea", "coffee")
     assert (run / "samples_000002.png").is_file() and "val_fd" in (run / "log.txt").read_text()
     # resuming continues from step 2 to 3 with the saved optimiser and EMA

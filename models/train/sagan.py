@@ -4,8 +4,9 @@ G step, EMA of G, differentiable augmentation.
 
 Every ``--every`` steps it measures the EMA generator's standing batch-norm statistics, writes
 ``OUT/last.ckpt`` and a sample grid (one row per style, the same latent code in each column) and logs:
-the Frechet distance between generated and held-out real paintings (in the encoder's embedding space when
-``--encoder`` names one, else in a space of colour statistics), the encoder's style accuracy on samples
+the Frechet distance between generated and held-out real paintings (in the encoder's embedding space, on
+the unit sphere, when ``--encoder`` names one, else in a space of colour statistics), the encoder's style
+accuracy on samples
 next to its accuracy on real held-out paintings, and the discriminator's held-out health: the AUC with
 which it ranks real paintings above generated ones, and how often its class projection picks the true
 style of a real painting.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -30,7 +32,7 @@ import torch.nn.functional as F
 
 from models.augment import diff_augment
 from models.data import Bundle
-from models.frechet import frechet_distance, gaussian_stats
+from models.frechet import embedding_fd, frechet_distance, gaussian_stats
 from models.registry import create_model
 from models.sagan import SAGAN, ConditionalBatchNorm, measure_standing_stats, one_hot
 from models.train import common
@@ -55,6 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "1.5-2.7x faster per step on a CPU")
     p.add_argument("--encoder", type=Path, default=None,
                    help="encoder ONNX for the validation FD and style accuracy")
+    p.add_argument("--snapshot-every", type=int, default=0,
+                   help="also keep OUT/snapshots/step_NNNNNN.ckpt every this many steps (0: only last.ckpt), "
+                        "so the best validation can be picked after the run")
     args = p.parse_args(argv)
     args.batch_size = args.batch_size or 32
     args.steps = args.steps or 100_000
@@ -159,7 +164,8 @@ def validate(generator: torch.nn.Module, discriminator: torch.nn.Module, bundle:
         fake_hits.append(pred_fake == c)
         if len(real_c) >= 2:  # a covariance needs two samples
             emb_real, pred_real = probe(real_c)
-            fds.append(frechet_distance(*gaussian_stats(emb_real), *gaussian_stats(emb_fake)))
+            fds.append(embedding_fd(emb_real, emb_fake) if probe.encoder is not None
+                       else frechet_distance(*gaussian_stats(emb_real), *gaussian_stats(emb_fake)))
             real_hits.append(pred_real == c)
     # the discriminator, without augmentation, on held-out paintings it never trained on
     was_training = discriminator.training
@@ -238,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         common.checkpoint(args.out, model, ema_state_dict=ema_full, step=step,
                           optim={"g": opt_g.state_dict(), "d": opt_d.state_dict()},
                           data={"bundle": str(args.data), "info": bundle.info, "classes": bundle.classes})
+        if args.snapshot_every and step % args.snapshot_every == 0:
+            (args.out / "snapshots").mkdir(exist_ok=True)
+            shutil.copyfile(args.out / "last.ckpt", args.out / "snapshots" / f"step_{step:06d}.ckpt")
 
     while not clock.done(step):
         for _ in range(args.d_steps):
