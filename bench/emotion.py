@@ -95,7 +95,7 @@ def main() -> int:
         from exporters.verify import reference_module
 
         torch.set_num_threads(args.threads)
-        module, origin = reference_module(emo.metadata, None)
+        module, origin = reference_module(emo.metadata)
         if module is not None:
             x = torch.from_numpy(crop.astype(np.float32)[None, None] / 255.0)
             with torch.no_grad():

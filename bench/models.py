@@ -49,7 +49,7 @@ def main() -> int:
         session = create_session(path, threads=args.threads)
         meta = describe_session(session)["metadata"]
         exporter = importlib.import_module(EXPORTER_OF_KIND[kind])
-        module, _ = reference_module(meta, None)
+        module, _ = reference_module(meta)
         names_in = [i.name for i in session.get_inputs()]
         for batch in BATCHES[kind]:
             inputs = exporter.random_inputs(meta, batch)

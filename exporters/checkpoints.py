@@ -7,6 +7,7 @@ also ships slim copies of those checkpoints (weights only) in ``assets/models/ch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 SEARCH_DIRS = (REPO / "assets" / "models" / "checkpoints", REPO / "runs")
 
 
-def find_checkpoint(sha256: str, extra: Path | None = None) -> Path | None:
-    """The checkpoint with this hash: ``extra`` if it matches, else one under the search folders."""
-    candidates = [extra] if extra else []
+def find_checkpoint(sha256: str, extra: Sequence[Path] = ()) -> Path | None:
+    """The checkpoint with this hash: one of ``extra`` if it matches, else one under the search folders."""
+    candidates = list(extra)
     for folder in SEARCH_DIRS:
         if folder.is_dir():
             candidates += sorted(folder.rglob("*.ckpt"))
@@ -36,7 +37,7 @@ def slim_checkpoint(src: Path, dst: Path) -> Path:
     Export the pack from the slim copy: the ONNX file then records the hash of the file that ships."""
     payload: dict[str, Any] = read_checkpoint(src)
     keep = {k: payload[k] for k in ("format", "model_name", "config", "state_dict", "step", "metrics", "data",
-                                    "train_seconds", "images_per_source") if k in payload}
+                                    "train_seconds", "images_per_source", "labels", "license") if k in payload}
     if payload.get("ema_state_dict"):
         keep["state_dict"] = payload["ema_state_dict"]
     keep["slimmed_from"] = {"sha256": file_sha256(src), "step": payload.get("step")}

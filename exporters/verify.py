@@ -1,6 +1,6 @@
 """Check an exported model: onnx.checker, its contract, parity and latency against PyTorch, metadata.
 
-``python -m exporters verify FILE.onnx [--checkpoint CKPT]``. The PyTorch reference is rebuilt from the
+``python -m exporters verify FILE.onnx [--checkpoint CKPT...]``. The PyTorch reference is rebuilt from the
 checkpoint whose sha256 the file records (found under assets/models/checkpoints or runs/, or given with
 --checkpoint), or for a converted Keras model from its original weights.
 """
@@ -12,6 +12,7 @@ import importlib
 import json
 import statistics
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,22 +40,31 @@ def exporter_of(meta: dict[str, str]):  # noqa: ANN201 - a module
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", type=Path, help="ONNX file to verify")
-    p.add_argument("--checkpoint", type=Path, default=None, help="PyTorch source (default: found by hash)")
+    p.add_argument("--checkpoint", type=Path, nargs="*", default=[],
+                   help="PyTorch source checkpoints (default: found by hash under assets/models/checkpoints, runs/)")
     p.add_argument("--batch", type=int, default=4, help="batch size of the parity/latency inputs")
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
 
 
-def reference_module(meta: dict[str, str], checkpoint: Path | None) -> tuple[torch.nn.Module | None, str]:
+def reference_module(meta: dict[str, str], checkpoints: Sequence[Path] = ()) -> tuple[torch.nn.Module | None, str]:
     """The PyTorch module the file was exported from, and where it came from (or why there is none)."""
     exporter = exporter_of(meta)
     if hasattr(exporter, "reference_from_metadata"):  # models converted from another framework
         module = exporter.reference_from_metadata(meta)
         if module is not None:
             return module, "original weights"
-    path = find_checkpoint(meta.get("source_checkpoint", ""), checkpoint)
-    if path is None:
+    # an ensemble records its members' hashes, comma-separated, in order
+    hashes = [h for h in meta.get("source_checkpoint", "").split(",") if h] or [""]
+    paths = [find_checkpoint(h, checkpoints) for h in hashes]
+    if any(p is None for p in paths):
         return None, "no checkpoint with the recorded sha256 found (pass --checkpoint)"
+    if hasattr(exporter, "reference_from_checkpoints"):  # a graph built from several checkpoints
+        return exporter.reference_from_checkpoints(paths, meta).eval(), ", ".join(map(str, paths))
+    if len(paths) > 1:
+        return None, f"{len(paths)} source checkpoints, and the {meta.get('kind')} exporter cannot combine them"
+    path = paths[0]
+    assert path is not None
     if hasattr(exporter, "reference_from_checkpoint"):  # not a models/ registry checkpoint
         return exporter.reference_from_checkpoint(path).eval(), str(path)
     model, _ = load_model(path)

@@ -265,8 +265,8 @@ def test_vgg_checkpoint_export_round_trip(tmp_path: Path) -> None:
     model.eval()
     ckpt = save_checkpoint(tmp_path / "vgg.ckpt", model, labels=list(EMOTION_LABELS), step=3)
     out = tmp_path / "vgg.onnx"
-    report = emotion.run(argparse.Namespace(from_fer=False, checkpoint=ckpt, out=out, cache=None,
-                                            publictest=None, threads=1))
+    report = emotion.run(argparse.Namespace(from_fer=False, checkpoint=[ckpt], out=out, cache=None,
+                                            publictest=None, threads=1, no_flip=True))
     assert report.metadata["architecture"] == "emotion_vgg"
     x = torch.rand(4, 1, 64, 64)
     with torch.no_grad():
@@ -274,6 +274,81 @@ def test_vgg_checkpoint_export_round_trip(tmp_path: Path) -> None:
     got = _session(out).run(["probs"], {"image": x.numpy()})[0]
     assert got.shape == (4, 7)
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def _tiny_cnn(seed: int) -> torch.nn.Module:
+    from models.registry import create_model
+
+    torch.manual_seed(seed)
+    model = create_model("emotion_cnn", widths=(4, 8), depth=1, work_size=48)
+    model.train()
+    model(torch.rand(8, 1, 64, 64))  # move the BN running stats away from their defaults
+    return model.eval()
+
+
+def test_cnn_works_at_fer_resolution_inside_the_graph() -> None:
+    model = _tiny_cnn(0)
+    x = torch.rand(3, 1, 64, 64)
+    assert model.forward_features(x).shape == (3, 8, 24, 24)  # 64 -> 48 px, then one 2x2 pool
+    assert model(x).shape == (3, 7)
+    assert model(torch.rand(2, 1, 48, 48)).shape == (2, 7)  # already at 48 px: no resize
+
+
+def test_ensemble_export_reads_the_mirrored_face_and_matches_torch(tmp_path: Path) -> None:
+    from exporters import emotion
+    from models.checkpoint import save_checkpoint
+    from models.emotion import EmotionEnsemble
+
+    members = [_tiny_cnn(1), _tiny_cnn(2)]
+    ckpts = [save_checkpoint(tmp_path / f"m{i}.ckpt", m, labels=list(EMOTION_LABELS), step=5 + i)
+             for i, m in enumerate(members)]
+    out = tmp_path / "ensemble.onnx"
+    report = emotion.run(argparse.Namespace(from_fer=False, checkpoint=ckpts, out=out, cache=None,
+                                            publictest=None, threads=1, no_flip=False))
+    assert report.metadata["architecture"] == "ensemble of 2 emotion_cnn, with the mirrored face"
+    assert report.metadata["train_steps"] == "5,6"
+    x = torch.rand(4, 1, 64, 64)
+    with torch.no_grad():
+        expected = torch.softmax(EmotionEnsemble(members)(x), 1).numpy()
+        single = torch.softmax(members[0](x), 1).numpy()
+    session = _session(out)
+    got = session.run(["probs"], {"image": x.numpy()})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert np.abs(got - single).max() > 1e-3  # the members and flips really are averaged
+    mirrored = session.run(["probs"], {"image": x.flip(3).numpy()})[0]
+    np.testing.assert_allclose(mirrored, got, atol=1e-5)  # a face and its mirror image read the same
+
+    from exporters.verify import reference_module
+
+    module, source = reference_module(report.metadata, ckpts)  # verify rebuilds the ensemble by hash
+    assert source == ", ".join(map(str, ckpts))
+    with torch.no_grad():
+        np.testing.assert_allclose(module(x).numpy(), expected, atol=1e-6)
+
+
+def test_ensemble_refuses_checkpoints_with_other_labels(tmp_path: Path) -> None:
+    from exporters import emotion
+    from exporters.onnx_export import ExportError
+    from models.checkpoint import save_checkpoint
+
+    a = save_checkpoint(tmp_path / "a.ckpt", _tiny_cnn(1), labels=list(EMOTION_LABELS))
+    b = save_checkpoint(tmp_path / "b.ckpt", _tiny_cnn(2), labels=list(reversed(EMOTION_LABELS)))
+    with pytest.raises(ExportError, match="labels differ"):
+        emotion.build_from_checkpoints([a, b])
+
+
+def test_random_erase_blanks_one_grey_box_in_the_asked_share() -> None:
+    from models.train.emotion import random_erase
+
+    torch.manual_seed(0)
+    x = torch.zeros(400, 1, 64, 64)
+    out = random_erase(x, 0.5)
+    erased = (out == 0.5).flatten(1)
+    share = erased.any(1).float().mean().item()
+    assert 0.4 < share < 0.6
+    areas = erased.float().mean(1)[erased.any(1)]
+    assert areas.min() >= 0.005 and areas.max() <= 0.25  # 2-20% of the image, give or take rounding
+    assert torch.equal(random_erase(x, 0.0), x)
 
 
 # ---------------------------------------------------------------------------------------------- evaluation

@@ -175,9 +175,12 @@ def eval_main(argv: list[str]) -> int:
 # Training
 
 
-def augment(x: torch.Tensor, max_shift: float = 0.1, max_rotate: float = 10.0, max_zoom: float = 0.1) -> torch.Tensor:
-    """Random flip, shift, rotation and zoom (one affine warp, border pixels repeated) and mild
-    brightness/contrast jitter, for a batch (N, 1, H, W) in [0, 1]."""
+def augment(x: torch.Tensor, max_shift: float = 0.1, max_rotate: float = 10.0, max_zoom: float = 0.1,
+            erase: float = 0.0) -> torch.Tensor:
+    """Random flip, shift, rotation and zoom (one affine warp, border pixels repeated), mild
+    brightness/contrast jitter and, with probability ``erase``, one random rectangle blanked to grey
+    (random erasing: the network must read the expression from more than one feature), for a batch
+    (N, 1, H, W) in [0, 1]."""
     n = x.shape[0]
     angle = (torch.rand(n) * 2 - 1) * math.radians(max_rotate)
     scale = 1 + (torch.rand(n) * 2 - 1) * max_zoom
@@ -192,7 +195,25 @@ def augment(x: torch.Tensor, max_shift: float = 0.1, max_rotate: float = 10.0, m
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     contrast = 1 + (torch.rand(n, 1, 1, 1) * 2 - 1) * 0.2
     brightness = (torch.rand(n, 1, 1, 1) * 2 - 1) * 0.1
-    return ((x - mean) * contrast + mean + brightness).clamp(0, 1)
+    x = ((x - mean) * contrast + mean + brightness).clamp(0, 1)
+    return random_erase(x, erase) if erase > 0 else x
+
+
+def random_erase(x: torch.Tensor, p: float, area: tuple[float, float] = (0.02, 0.2)) -> torch.Tensor:
+    """Blank one rectangle (2-20% of the image, aspect 1:3 to 3:1) to mid-grey in a share ``p`` of a batch."""
+    n, _, h, w = x.shape
+    frac = torch.empty(n).uniform_(*area)
+    aspect = torch.exp(torch.empty(n).uniform_(math.log(1 / 3), math.log(3)))
+    eh = (torch.sqrt(frac * aspect) * h).clamp(1, h)
+    ew = (torch.sqrt(frac / aspect) * w).clamp(1, w)
+    top = torch.rand(n) * (h - eh)
+    left = torch.rand(n) * (w - ew)
+    rows = torch.arange(h).view(1, h, 1)
+    cols = torch.arange(w).view(1, 1, w)
+    box = ((rows >= top.view(n, 1, 1)) & (rows < (top + eh).view(n, 1, 1))
+           & (cols >= left.view(n, 1, 1)) & (cols < (left + ew).view(n, 1, 1)))
+    box &= (torch.rand(n) < p).view(n, 1, 1)
+    return torch.where(box.unsqueeze(1), torch.full_like(x, 0.5), x)
 
 
 def _accuracy(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, device: torch.device) -> float:
@@ -209,7 +230,8 @@ def _accuracy(model: nn.Module, images: torch.Tensor, targets: torch.Tensor, dev
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m models.train emotion", description=__doc__.split("\n\n")[0])
     common.add_common_args(p)
-    p.add_argument("--model", default="emotion_vgg", choices=["emotion_vgg", "mini_xception"])
+    p.add_argument("--model", default="emotion_cnn", choices=["emotion_cnn", "emotion_vgg", "mini_xception"])
+    p.add_argument("--erase", type=float, default=0.5, help="share of faces with one rectangle blanked")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
     p.add_argument("--label-smoothing", type=float, default=0.1)
@@ -298,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         # The order of an epoch depends only on (seed, epoch): a resumed run continues mid-epoch exactly.
         order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(args.seed * 100003 + epoch))
         idx = order[pos * batch : (pos + 1) * batch]
-        x = augment(train_x[idx].float().div_(255).unsqueeze(1)).to(device)
+        x = augment(train_x[idx].float().div_(255).unsqueeze(1), erase=args.erase).to(device)
         loss = criterion(model(x), train_y[idx].to(device))
         optim.zero_grad(set_to_none=True)
         loss.backward()
