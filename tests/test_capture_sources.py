@@ -15,6 +15,7 @@ from installation.capture import (
     FrameSource,
     ImageFolderSource,
     SourceError,
+    TimedReader,
     VideoFileSource,
     open_source,
 )
@@ -64,6 +65,23 @@ def test_image_folder_and_open_source(tmp_path: Path) -> None:
     assert len(got) == 4 and got[2].t == pytest.approx(0.4)
     assert type(open_source(0)).__name__ == "CameraSource"
     assert type(open_source("rtsp://cam/1")).__name__ == "StreamSource"
+
+
+def test_timed_reader_gives_the_frame_for_a_time(tmp_path: Path) -> None:
+    """Frame floor(t * fps), decoded in order; looping continues past the end, an earlier time starts the file
+    again, a file without loop holds its last frame, a missing one fails once (no retries), a camera is refused."""
+    path, _ = face_video(tmp_path / "v.avi", count=5, fps=10.0)
+    looped = TimedReader(VideoFileSource(path, loop=True))
+    got = [looped.frame_at(t) for t in (0.0, 0.05, 0.1, 0.39, 0.7, 0.2)]
+    assert [f.index if f else None for f in got] == [0, 0, 1, 3, 7, 2]
+    assert looped.stats.frames == 9 + 4 and looped.state == "connected"  # 0..8 (8: read ahead), then 0..3
+    once = TimedReader(VideoFileSource(path))
+    assert once.frame_at(3.0).index == 4 and once.ended and once.frame_at(9.0).index == 4  # type: ignore[union-attr]
+    missing = TimedReader(VideoFileSource(tmp_path / "none.avi"))
+    assert missing.frame_at(0.0) is None and missing.state == "failed" and missing.frame_at(1.0) is None
+    assert missing.stats.errors == 1
+    with pytest.raises(ValueError, match="live source"):
+        TimedReader(open_source(0))
 
 
 class ListSource(FrameSource):

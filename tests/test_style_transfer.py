@@ -236,8 +236,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"frames": root / "frames", "still": root / "still", "style": root / "style.png", "styles": root / "styles"}
 
 
-def params(camera: str | Path, style: str, more: str = ""):  # noqa: ANN201 - StyleTransferParams
-    text = (f"version: 1\ncues:\n  - scene:\n      type: style_transfer\n      camera: {camera}\n      fps: 30\n"
+def params(camera: str | Path | int, style: str, more: str = "", fps: float = 30):  # noqa: ANN201 - StyleTransferParams
+    text = (f"version: 1\ncues:\n  - scene:\n      type: style_transfer\n      camera: {camera}\n      fps: {fps}\n"
             f"      {style}\n      attract_transition: 0\n{more}    follow: hold\n")
     return load_show_text(text, "style.yaml").cues[0].scene
 
@@ -343,6 +343,147 @@ def test_models_missing_shows_the_picture_unstylized(rc: RenderContext, media: d
             t += 0.02
             scene.on_frame(t, 0.02)
         assert scene.frames_shown >= 1 and scene.mode == "live"
+    finally:
+        scene.release()
+
+
+# ---- offline renders of a file: repeatable ---------------------------------------------------------------
+
+
+CLIP_FPS, CLIP_FRAMES = 10.0, 5
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same five strongly different frames (three photographs, each shifted) as a 10 fps video and as an
+    image folder: a frame's stylization tells which frame it was."""
+    from exporters.synthetic import write_video
+
+    root = tmp_path_factory.mktemp("clip")
+    p = photos()
+    pictures = [p["chelsea"], p["astronaut"], p["coffee"]]
+    frames = [np.roll(cv2.resize(pictures[i % 3], (64, 48), interpolation=cv2.INTER_AREA), i * 13, axis=1)
+              for i in range(CLIP_FRAMES)]
+    for i, frame in enumerate(frames):
+        write_image(root / "folder" / f"{i:03d}.png", np.ascontiguousarray(frame))
+    bgr = [cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2BGR) for f in frames]
+    return {"video": write_video(root / "clip.avi", bgr, fps=CLIP_FPS), "folder": root / "folder"}
+
+
+def decoded(clip: dict[str, Path], kind: str) -> list[np.ndarray]:
+    """The clip's frames as the source decodes them (RGB): the video through OpenCV, the folder's files."""
+    from installation.imagefile import read_image
+
+    if kind == "folder":
+        return [read_image(f)[0] for f in sorted(clip["folder"].glob("*.png"))]  # type: ignore[misc]
+    cap, out = cv2.VideoCapture(str(clip["video"])), []
+    while (ok := cap.read())[0]:
+        out.append(cv2.cvtColor(ok[1], cv2.COLOR_BGR2RGB))
+    cap.release()
+    return out
+
+
+def shown_image(scene: StyleTransferScene, which: int) -> np.ndarray:
+    """The stylized frame in live texture ``which`` (0: keyframe k, 1: k + 1)."""
+    tex = scene._live[which]
+    w, h = tex.size
+    return np.frombuffer(tex.read(), np.uint8).reshape(h, w, 3)
+
+
+def test_offline_render_of_a_video_is_the_same_twice(tmp_path: Path, clip: dict[str, Path],
+                                                      media: dict[str, Path]) -> None:
+    """``installation render`` of a style_transfer cue reading a video file: two runs, byte-identical frames
+    (the capture and the model are not raced against the wall clock), and the picture moves."""
+    from installation.offline import render_show
+
+    text = (f"version: 1\ncues:\n  - follow: hold\n    scene: {{type: style_transfer, camera: {clip['video']}, "
+            f"style: {media['style']}, max_fps: 4, attract_transition: 0.5}}\n")
+    show = load_show_text(text, "s.yaml")
+    outs = []
+    for run in range(2):
+        out = tmp_path / f"run{run}"
+        render_show(show, out, seconds=1.0, fps=8, size=(64, 48))
+        outs.append([cv2.imread(str(p)) for p in sorted(out.glob("*.png"))])
+    assert len(outs[0]) == 8 and all(np.array_equal(a, b) for a, b in zip(*outs))
+    steps = [np.abs(b.astype(int) - a).mean() for a, b in zip(outs[0], outs[0][1:])]
+    # after the first step (still mostly the painting, fading out): each frame moves on, the video plays
+    assert min(steps[1:]) > 1, steps
+
+
+@pytest.mark.parametrize("kind", ["video", "folder"])
+def test_offline_frame_is_the_stylized_source_frame_for_its_time(rc: RenderContext, stylizer: Stylizer,
+                                                                  clip: dict[str, Path], media: dict[str, Path],
+                                                                  kind: str) -> None:
+    """Offline, the stylized frame shown at cue time t is the source's frame floor(t * fps) (looping past
+    the end; the folder at its `fps`), stylized: exactly, and unlike any other frame's stylization. Between
+    two stylized frames (t_k = k / max_fps) the blend is (t - t_k) * max_fps."""
+    from installation.capture import TimedReader
+
+    style = f"style: {media['style']}"
+    scene = StyleTransferScene(SceneEnv(rc.ctx, (W, H), offline=True),
+                               params(clip[kind], style, "      max_fps: 10\n      smooth: false\n", fps=CLIP_FPS),
+                               stylizer=stylizer)
+    source = decoded(clip, kind)
+    assert len(source) == CLIP_FRAMES
+    vector = scene.worker._vector(0)
+    expected = [stylizer.stylize(frame, vector, size="model") for frame in source]
+    try:
+        assert scene.repeatable and isinstance(scene.capture, TimedReader)
+        assert scene.worker._thread is None  # nothing runs behind the render loop's back
+        # 0.85 s is frame 8: the second pass, frame 3; then back in time (the source is read again)
+        for t in (0.0, 0.1, 0.27, 0.85, 0.45):
+            scene.on_frame(t, 0.0)
+            render_frame(scene, rc)
+            index = int(np.floor(t * CLIP_FPS + 1e-6)) % CLIP_FRAMES
+            shown = shown_image(scene, 1)
+            diffs = [float(np.abs(shown.astype(int) - e).mean()) for e in expected]
+            assert diffs[index] == 0.0, (t, diffs)
+            assert sorted(diffs)[1] > 10, (t, diffs)  # every other frame's stylization is far from it
+            assert scene.live_mix(t) == 1.0 and scene.mode == "live"
+        assert scene.worker.frames == 5 and scene.worker.errors == 0
+    finally:
+        scene.release()
+    # smooth: keyframes k and k + 1 in the two textures, blended by the quantised times only
+    scene = StyleTransferScene(SceneEnv(rc.ctx, (W, H), offline=True),
+                               params(clip[kind], style, "      max_fps: 5\n", fps=CLIP_FPS), stylizer=stylizer)
+    try:
+        scene.on_frame(0.5, 0.0)  # k = 2 (t_k = 0.4): source frames 4 and 6 % 5 = 1
+        assert np.array_equal(shown_image(scene, 0), expected[4])
+        assert np.array_equal(shown_image(scene, 1), expected[1])
+        assert scene.live_mix(0.5) == pytest.approx(0.5) and scene.live_mix(0.4) == 0.0
+    finally:
+        scene.release()
+
+
+def test_live_scene_reading_a_video_never_blocks(rc: RenderContext, clip: dict[str, Path],
+                                                 media: dict[str, Path]) -> None:
+    """Not offline (and offline with a camera, which cannot be repeated): the capture thread and the worker
+    run as before, and on_frame + render take a small fraction of one model run."""
+    import time
+
+    from installation.capture import CaptureThread
+
+    camera = StyleTransferScene(SceneEnv(rc.ctx, (W, H), offline=True), params(63, f"style: {media['style']}"))
+    try:
+        assert not camera.repeatable and isinstance(camera.capture, CaptureThread)
+    finally:
+        camera.release()
+    scene = StyleTransferScene(SceneEnv(rc.ctx, (W, H)), params(clip["video"], f"style: {media['style']}"))
+    try:
+        assert not scene.repeatable and isinstance(scene.capture, CaptureThread)
+        t, frame_ms = 0.0, []
+        deadline = time.monotonic() + 30
+        while (scene.worker.frames < 3 or len(frame_ms) < 20) and time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            scene.on_frame(t, 1 / 60)
+            render_frame(scene, rc)
+            if scene.frames_shown >= 2:  # after the first frames (llvmpipe compiles shader variants then)
+                frame_ms.append((time.perf_counter() - t0) * 1e3)
+            time.sleep(1 / 60)
+            t += 1 / 60
+        model_ms = scene.worker.busy_seconds * 1e3
+        assert scene.worker.frames >= 3 and scene.mode == "live"
+        assert np.percentile(frame_ms, 95) < model_ms / 3, (np.percentile(frame_ms, 95), model_ms)
     finally:
         scene.release()
 

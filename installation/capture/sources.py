@@ -161,6 +161,7 @@ class VideoFileSource(_CvSource):
         if not self.path.is_file():
             raise SourceError(f"{self.path}: no such video file")
         super().open()
+        self._offset, self._total = 0.0, 0  # timestamps and indices count from the start again
 
     def read(self) -> Frame | None:
         frame = super().read()

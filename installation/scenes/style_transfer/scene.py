@@ -11,11 +11,16 @@ between the last two frames (from the show time each arrived), the live/attract 
 No frame for ``absent_after`` seconds (no camera, a camera unplugged, a model that fails): the attract
 picture (``attract: style``: the current style painting; ``last``: the last stylized frame stays;
 ``background``) until frames come again. Models missing or broken: the picture is shown unstylized.
+
+An offline render (``env.offline``) of a video file or image folder is repeatable instead: no threads, the
+picture is a function of cue time (:meth:`StyleTransferScene._follow_show_time`). Cameras and streams play as
+live even offline (what they show depends on when frames arrive), so those renders are not repeatable.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import moderngl
@@ -35,6 +40,7 @@ from installation.scenes.style_transfer.worker import StyleWorker
 log = logging.getLogger(__name__)
 
 MIN_PERIOD, MAX_PERIOD = 1 / 120, 2.0  # bounds of the blend between two frames, seconds
+KEY_EPSILON = 1e-6  # seconds: cue time t_k (up to rounding) is keyframe k's, not k - 1's
 
 
 def fit_scale(texture: tuple[int, int], target: tuple[int, int], fit: str) -> tuple[float, float]:
@@ -48,7 +54,9 @@ def fit_scale(texture: tuple[int, int], target: tuple[int, int], fit: str) -> tu
 
 class StyleTransferScene(Scene):
     """The style mirror. ``stylizer``, ``capture`` and ``worker`` may be injected (tests, benchmarks); by default
-    the scene loads the show's models and opens its camera when it starts playing."""
+    the scene loads the show's models and opens its camera when it starts playing. A ``capture`` with
+    ``frame_at(t)`` (:class:`~installation.capture.TimedReader`, what an offline render of a file gets) makes
+    the scene :attr:`repeatable`."""
 
     def __init__(self, env: SceneEnv, params: StyleTransferParams, *, stylizer: Any = None, capture: Any = None,
                  worker: StyleWorker | None = None) -> None:
@@ -68,6 +76,8 @@ class StyleTransferScene(Scene):
         self._slot: SceneSlot | None = None
         self._post = PostChain(env.ctx, env.post) if not env.post.is_identity else None
         self.frames_shown = 0
+        self._keyframes: dict[int, np.ndarray | None] = {}  # repeatable: stylized frames by time index k
+        self._key: int | None = None  # repeatable: _live holds keyframes _key and _key + 1
         self._owns_capture = capture is None and worker is None
         self._owns_worker = worker is None
         self.capture = capture
@@ -77,7 +87,9 @@ class StyleTransferScene(Scene):
             if self.capture is None:
                 self.capture = self._open_camera()
             worker = StyleWorker(stylizer, self.capture, self.styles, strength=params.strength,
-                                 max_fps=params.max_fps).start()
+                                 max_fps=params.max_fps)
+            if not self.repeatable:  # repeatable: the scene runs the worker's code itself (_follow_show_time)
+                worker.start()
         self.worker = worker
         if self.capture is None:
             self.capture = getattr(worker, "capture", None)
@@ -101,11 +113,14 @@ class StyleTransferScene(Scene):
     def _open_camera(self) -> Any:
         import cv2
 
-        from installation.capture import CaptureThread, open_source
+        from installation.capture import CaptureThread, TimedReader, open_source
 
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # retries are logged by the capture
         p = self.params
-        return CaptureThread(open_source(p.camera, loop=p.loop, fps=p.fps), pace=True).start()
+        source = open_source(p.camera, loop=p.loop, fps=p.fps)
+        if self.env.offline and not source.live:  # a file in an offline render: frames by cue time
+            return TimedReader(source)
+        return CaptureThread(source, pace=True).start()
 
     # ---- time ------------------------------------------------------------------------------------------------
 
@@ -115,16 +130,24 @@ class StyleTransferScene(Scene):
         return style_at(t, len(self.styles), p.style_seconds, p.style_transition)
 
     @property
+    def repeatable(self) -> bool:
+        """Whether the picture is a function of cue time (an offline render of a video file or image folder)."""
+        return callable(getattr(self.capture, "frame_at", None))
+
+    @property
     def mode(self) -> str:
         """``live`` (stylized frames arrive) or ``attract``."""
         return self._mode
 
     def on_frame(self, t: float, dt: float) -> None:
         super().on_frame(t, dt)
-        self.worker.set_style(self.style(t))
-        frame = self.worker.take()
-        if frame is not None:
-            self._show(frame.image, t)
+        if self.repeatable:
+            self._follow_show_time(t)
+        else:  # live: never waits; the newest stylized frame, whenever the worker has one
+            self.worker.set_style(self.style(t))
+            frame = self.worker.take()
+            if frame is not None:
+                self._show(frame.image, t)
         fresh = self._arrived is not None and t - self._arrived <= self.params.absent_after
         self._set_mode("live" if fresh else "attract", t)
         self._watch_faults()
@@ -133,12 +156,7 @@ class StyleTransferScene(Scene):
         """A new stylized frame: the newest becomes the one before, the new one fades in (GL thread)."""
         h, w = image.shape[:2]
         if not self._live or self._live[0].size != (w, h):
-            for tex in self._live:
-                tex.release()
-            self._live = [self.env.ctx.texture((w, h), 3, image.tobytes()) for _ in range(2)]
-            for tex in self._live:
-                tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
-                tex.repeat_x = tex.repeat_y = False
+            self._new_live_textures(image)
         else:
             self._live.reverse()
             self._live[1].write(np.ascontiguousarray(image).tobytes())
@@ -147,6 +165,57 @@ class StyleTransferScene(Scene):
             self._period = gap if self.frames_shown < 2 else 0.7 * self._period + 0.3 * gap
         self._arrived = t
         self.frames_shown += 1
+
+    def _new_live_textures(self, image: np.ndarray) -> None:
+        """The two live textures at ``image``'s size, both holding it."""
+        h, w = image.shape[:2]
+        for tex in self._live:
+            tex.release()
+        self._live = [self.env.ctx.texture((w, h), 3, np.ascontiguousarray(image).tobytes()) for _ in range(2)]
+        for tex in self._live:
+            tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            tex.repeat_x = tex.repeat_y = False
+
+    # Repeatable (an offline render of a file): stylized frames are made at the quantised cue times
+    # t_k = k / max_fps ("keyframes"), each from the source's frame for t_k (TimedReader) in the style of t_k;
+    # at cue time t the picture blends keyframe k = floor(t * max_fps) into k + 1 by (t - t_k) * max_fps, as
+    # latent_walk blends its keyframes. So every pixel depends on t and the files only.
+    # Why synchronously, on this (the render) thread, rather than through the worker with a wait like
+    # latent_walk's: an offline render has no display to keep fluid, so a frame may take as long as its
+    # stylization (one model run, ~0.1 s, at most two per frame); the worker's code does it (style vectors,
+    # strength, unreadable paintings) without its thread, so there is nothing to hand over, no wait to time
+    # out and no race for the newest frame. ONNX Runtime only, as live. What bounds a frame: those model runs
+    # and decoding the source in order up to t; a source that fails or a model run that raises holds the
+    # picture (logged by the reader and the worker) and the attract picture follows after absent_after.
+
+    def _follow_show_time(self, t: float) -> None:
+        rate = self.params.max_fps
+        k = math.floor((t + KEY_EPSILON) * rate)
+        if k == self._key:
+            return
+        first = self._keyframe(k)
+        for j in [j for j in self._keyframes if j not in (k, k + 1)]:
+            del self._keyframes[j]
+        if first is None:  # no frame for t_k (the source failed) or the model failed on it: hold
+            return
+        second = self._keyframe(k + 1) if self.params.smooth else None
+        if second is None or second.shape != first.shape:  # no blend: smooth off, the source failed or resized
+            second = first
+        if not self._live or self._live[0].size != (first.shape[1], first.shape[0]):
+            self._new_live_textures(first)
+        for tex, image in zip(self._live, (first, second)):
+            tex.write(np.ascontiguousarray(image).tobytes())
+        self._key, self._arrived, self._period = k, k / rate, 1.0 / rate  # live_mix: (t - t_k) * max_fps
+        self.frames_shown += 1
+
+    def _keyframe(self, k: int) -> np.ndarray | None:
+        """The source's frame for t_k stylized in the style of t_k (None: none; remembered either way)."""
+        if k not in self._keyframes:
+            t_k = k / self.params.max_fps
+            frame = self.capture.frame_at(t_k)
+            done = self.worker.stylize(frame, self.style(t_k)) if frame is not None else None
+            self._keyframes[k] = done.image if done is not None else None
+        return self._keyframes[k]
 
     def live_mix(self, t: float) -> float:
         """How far the newest frame has faded in over the one before (1 with ``smooth: false``)."""
@@ -194,7 +263,8 @@ class StyleTransferScene(Scene):
             cue, source = self.env.cue_id, camera.get("source")
             if state in ("retrying", "absent") and self._camera_state in ("none", "ok", "starting"):
                 faults.report("camera", f"cue {cue}: camera {source} {'lost' if state == 'retrying' else 'absent'} "
-                              f"({camera.get('last_error') or 'no frames'}); the attract picture plays, retrying")
+                              f"({camera.get('last_error') or 'no frames'}); the attract picture plays"
+                              f"{'' if self.repeatable else ', retrying'}")
             elif state == "ok" and self._camera_state in ("retrying", "absent"):
                 faults.report("camera", f"cue {cue}: camera {source} is back", "info")
             self._camera_state = state
@@ -219,7 +289,7 @@ class StyleTransferScene(Scene):
         tex = self._paintings.get(index)
         if tex is not None:
             return tex
-        image = self.worker.painting(index)
+        image = self.worker.painting(index, now=self.repeatable)  # repeatable: no worker thread to load it
         if image is None:
             return None
         if len(self._paintings) >= 3:  # the two on screen and one more

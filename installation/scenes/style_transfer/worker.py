@@ -5,6 +5,9 @@ wants now), :meth:`StyleWorker.take` (the newest finished frame, if any) and :me
 (a style painting for the attract picture, if loaded; else it is queued). The worker drops every frame but
 the newest (the capture thread keeps only that one), computes each painting's style vector once (cached), and
 stylizes at most ``max_fps`` frames per second. Frames stay in memory; nothing is written anywhere.
+
+An offline render of a file does not start the thread: the scene calls :meth:`StyleWorker.stylize` and
+:meth:`StyleWorker.painting` (``now=True``) itself, with the same code and caches (see the scene).
 """
 
 from __future__ import annotations
@@ -80,13 +83,22 @@ class StyleWorker:
             result, self._result = self._result, None
             return result
 
-    def painting(self, index: int) -> np.ndarray | None:
-        """Painting ``index`` (RGB uint8, longer side <= PREVIEW_SIDE) when loaded; else queue it, None."""
+    def painting(self, index: int, *, now: bool = False) -> np.ndarray | None:
+        """Painting ``index`` (RGB uint8, longer side <= PREVIEW_SIDE) when loaded; else queue it, None.
+        ``now``: read it on the calling thread instead (an offline render, where the worker does not run)."""
         with self._lock:
             image = self._previews.get(index)
-            if image is None and index not in self._wanted and index not in self.bad:
-                self._wanted.append(index)
-            return image
+            if image is not None or index in self.bad:
+                return image
+            if not now:
+                if index not in self._wanted:
+                    self._wanted.append(index)
+                return None
+        image = self._read(index) if 0 <= index < len(self.styles) else None
+        if image is not None:
+            with self._lock:
+                image = self._previews.setdefault(index, image)
+        return image
 
     # ---- worker side ---------------------------------------------------------------------------------------
 
@@ -154,6 +166,22 @@ class StyleWorker:
         finally:
             self.stylizer = stylizer
 
+    def stylize(self, frame: Any, mix: StyleMix) -> StylizedFrame | None:
+        """One captured frame (``image`` BGR, ``index``, ``captured_at``) in style ``mix``, on the calling thread
+        (the worker's thread, or the scene's in an offline render); None when it failed (logged, counted)."""
+        t0 = self.clock()
+        try:
+            rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+            image = self.process(rgb, mix)
+        except Exception:  # a bad frame or a model failure must not end the worker
+            self.errors += 1
+            log.warning("stylizing a frame failed", exc_info=self.errors <= 3)
+            return None
+        seconds = self.clock() - t0
+        self.busy_seconds = seconds if self.frames == 0 else 0.8 * self.busy_seconds + 0.2 * seconds
+        self.frames += 1
+        return StylizedFrame(image, frame.index, frame.captured_at, seconds, mix if self.stylizer is not None else None)
+
     def step(self) -> bool:
         """One iteration: queued paintings, then the newest frame if there is one and the rate allows.
         Returns True when a frame was stylized (tests drive the worker with this, without a thread)."""
@@ -166,19 +194,10 @@ class StyleWorker:
             return False
         with self._lock:
             mix = self._mix
-        self._last_start = t0 = self.clock()
-        try:
-            rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
-            image = self.process(rgb, mix)
-        except Exception:  # a bad frame or a model failure must not end the worker
-            self.errors += 1
-            log.warning("stylizing a frame failed", exc_info=self.errors <= 3)
+        self._last_start = self.clock()
+        result = self.stylize(frame, mix)
+        if result is None:
             return False
-        seconds = self.clock() - t0
-        self.busy_seconds = seconds if self.frames == 0 else 0.8 * self.busy_seconds + 0.2 * seconds
-        self.frames += 1
-        result = StylizedFrame(image, frame.index, frame.captured_at, seconds,
-                               mix if self.stylizer is not None else None)
         with self._lock:
             self._result = result
         return True
