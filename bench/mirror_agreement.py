@@ -1,6 +1,6 @@
 """The emotion mirror's per-frame reading against its own model on a well-aligned crop of the same face.
 
-    python bench/mirror_agreement.py [--portraits DIR] [--limit N] [--frames 20] [--out FILE.json]
+    python bench/mirror_agreement.py [--model FILE.onnx] [--portraits DIR] [--limit N] [--frames 20] [--out FILE.json]
 
 Camera-like videos (640x480 MJPG .avi, 10 fps) are made from the real face photographs of
 ``../shared/data/faces/portraits`` (exporters/synthetic.py ``portrait_video``: each photo soft-edged on a
@@ -11,7 +11,9 @@ pristine photo carried into the frame, cut with the geometry FER-2013 faces have
 a frame with no face found counts as a disagreement. Variants isolate what costs agreement: the crop's margin
 (fixed pixels vs in proportion to the face), its scale, the resize interpolation, histogram equalisation,
 and the detector's working size (box quantisation). Portraits alternate between a "tune" and a "held-out" half
-so that the chosen geometry is not judged on the faces it was picked on. Writes JSON.
+so that the chosen geometry is not judged on the faces it was picked on. Also prints the model's accuracy on
+the crisp photographs against the portraits' own labels (real photographs: out of FER-2013's domain). Writes
+JSON.
 """
 
 from __future__ import annotations
@@ -82,6 +84,29 @@ def make_clips(portraits: Path, folder: Path, limit: int | None, frames: int) ->
     return clips
 
 
+def label_accuracy(portraits: Path, model: Path, scale: float, threads: int) -> dict:
+    """The model on each crisp photograph's reference crop against the portrait's human label (an
+    out-of-domain accuracy: real photographs, not FER-2013): overall and per label."""
+    from installation.emotion.agreement import photo_face
+    from installation.inference.emotion import EmotionClassifier, FaceCrop, canonical_label
+
+    classifier = EmotionClassifier(model, threads=threads, crop=FaceCrop(scale, 0, True, "area"))
+    with open(portraits / "labels.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    hits: dict[str, list[bool]] = {}
+    for row in rows:
+        photo = cv2.imread(str(portraits / row["filename"]))
+        face = photo_face(photo) if photo is not None else None
+        label = canonical_label(row["label"])
+        if face is None or label not in classifier.labels:
+            continue
+        probs = classifier.predict([classifier.crop(photo, face)])[0]
+        hits.setdefault(label, []).append(classifier.labels[int(probs.argmax())] == label)
+    every = [h for hs in hits.values() for h in hs]
+    return {"accuracy": float(np.mean(every)) if every else float("nan"), "faces": len(every),
+            "per_label": {k: float(np.mean(v)) for k, v in sorted(hits.items())}}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--portraits", type=Path, default=DEFAULT_PORTRAITS)
@@ -90,12 +115,14 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--reference-scale", type=float, default=None,
                    help="reference crop = this x the crisp photo's Haar box (default: agreement.REFERENCE_SCALE)")
+    p.add_argument("--model", type=Path, default=None, help="emotion ONNX file (default: the pack's)")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "mirror_agreement.json")
     args = p.parse_args()
     if not (args.portraits / "labels.csv").is_file():
         print(f"no portraits at {args.portraits} (labels.csv); nothing measured")
         return 1
     cv2.setNumThreads(args.threads)
+    model = args.model or pack_path("emotion")
     from installation.emotion.agreement import measure
 
     t0 = time.perf_counter()
@@ -103,11 +130,15 @@ def main() -> int:
         clips = make_clips(args.portraits, Path(tmp), args.limit, args.frames)
         halves = {"tune": clips[0::2], "held-out": clips[1::2]}
         ratios: list[float] = []
-        results = {(half, ref): measure(cs, pack_path("emotion"), variants(), threads=args.threads,
+        results = {(half, ref): measure(cs, model, variants(), threads=args.threads,
                                         reference_scale=scale, box_ratios=ratios if ref == "model" else None)
                    for half, cs in halves.items() for ref, scale in references(args).items()}
+        labelled = label_accuracy(args.portraits, model, args.reference_scale, args.threads)
     seconds = time.perf_counter() - t0
     names = list(variants())
+    print(f"model: {model}; on the crisp photographs' reference crops against the portraits' own labels: "
+          f"{labelled['accuracy']:.1%} of {labelled['faces']} faces ("
+          + ", ".join(f"{k} {v:.0%}" for k, v in labelled["per_label"].items()) + ")")
     print(f"mirror agreement with the model on the reference crop: {len(clips)} videos x {args.frames} frames "
           f"(640x480 MJPG), {seconds:.0f} s; Haar box on the frames / on the crisp photo: median "
           f"{np.median(ratios):.3f} (p25 {np.percentile(ratios, 25):.3f}, p75 {np.percentile(ratios, 75):.3f})")
@@ -121,7 +152,8 @@ def main() -> int:
               f"{found.found / max(1, found.frames):>6.1%}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
-        "machine": platform.platform(), "videos": len(clips), "frames_per_video": args.frames,
+        "machine": platform.platform(), "model": str(model), "label_accuracy": labelled,
+        "videos": len(clips), "frames_per_video": args.frames,
         "portraits": str(args.portraits), "seconds": seconds, "references": references(args),
         "box_ratio": {"median": float(np.median(ratios)), "p25": float(np.percentile(ratios, 25)),
                       "p75": float(np.percentile(ratios, 75))},

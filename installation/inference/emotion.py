@@ -20,6 +20,15 @@ import numpy as np
 from installation.geometry import Box
 from installation.inference.model import OnnxModel
 
+# Names other data sets give our labels (CK+'s folders, the portraits' labels.csv): labels match by name.
+LABEL_ALIASES = {"anger": "angry", "happiness": "happy", "sadness": "sad", "surprised": "surprise"}
+
+
+def canonical_label(name: str) -> str:
+    """A data set's emotion name as the models' label (``Happiness`` -> ``happy``)."""
+    name = name.strip().lower()
+    return LABEL_ALIASES.get(name, name)
+
 
 @dataclass(frozen=True)
 class Emotions:

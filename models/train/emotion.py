@@ -31,13 +31,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from installation.inference.emotion import canonical_label
 from models.emotion import EMOTION_LABELS, INPUT_SIZE
 from models.train import common
 
 log = logging.getLogger(__name__)
 
-# Folder names other data sets use for our labels (CK+, the portraits' labels.csv).
-LABEL_ALIASES = {"anger": "angry", "happiness": "happy", "sadness": "sad", "surprised": "surprise"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 
@@ -74,7 +73,7 @@ def load_face_folder(folder: str | Path, labels: Sequence[str] = EMOTION_LABELS,
         raise FileNotFoundError(f"{folder}: no such folder")
     faces, targets, skipped = [], [], []
     for class_dir in sorted(d for d in folder.iterdir() if d.is_dir()):
-        name = LABEL_ALIASES.get(class_dir.name.lower(), class_dir.name.lower())
+        name = canonical_label(class_dir.name)
         if name not in labels:
             skipped.append(class_dir.name)
             continue
@@ -255,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bundle = Bundle.load(args.data)
     try:
-        remap = np.asarray([EMOTION_LABELS.index(LABEL_ALIASES.get(c, c)) for c in bundle.classes])
+        remap = np.asarray([EMOTION_LABELS.index(canonical_label(c)) for c in bundle.classes])
     except ValueError:
         raise ValueError(f"{args.data}: classes {bundle.classes} do not all name one of {EMOTION_LABELS}") from None
     if bundle.info.get("size") != INPUT_SIZE or not bundle.info.get("gray"):
