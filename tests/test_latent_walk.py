@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from conftest import PACK, gl_context_fixture, render_frame
+from helpers.renders import render_twice
 
 from installation.inference.generator import Generator, Upscaler
 from installation.render import PostSettings, RenderContext
@@ -231,15 +231,9 @@ def test_show_with_a_walk_loads() -> None:
 
 def test_offline_render_is_the_same_twice(tmp_path: Path) -> None:
     """``installation render`` (offline: the scene waits for its keyframes) gives the same frames every time."""
-    from installation.offline import render_show
-
     text = ("version: 1\ncues:\n  - follow: hold\n    scene: {type: latent_walk, seed: 5, seconds_per_step: 1, "
             "blend_seconds: 0.25, batch: 2}\n")
     show = load_show_text(text, "w.yaml")
-    outs = []
-    for run in range(2):
-        out = tmp_path / f"run{run}"
-        render_show(show, out, seconds=1.0, fps=8, size=(96, 64))
-        outs.append([cv2.imread(str(p)) for p in sorted(out.glob("*.png"))])
+    outs = render_twice(show, tmp_path, seconds=1.0, fps=8, size=(96, 64))
     assert len(outs[0]) == 8 and all(np.array_equal(a, b) for a, b in zip(*outs))
     assert outs[0][-1].std() > 5 and np.abs(outs[0][-1].astype(int) - outs[0][2].astype(int)).mean() > 1

@@ -15,6 +15,7 @@ import numpy as np
 import onnx
 import pytest
 from conftest import REPO, SHARED_DATA, gl_context_fixture, render_frame, write_image
+from helpers.renders import render_twice
 
 from installation.cli import main as cli_main
 from installation.inference.contract import ModelContractError
@@ -394,16 +395,10 @@ def test_offline_render_of_a_video_is_the_same_twice(tmp_path: Path, clip: dict[
                                                       media: dict[str, Path]) -> None:
     """``installation render`` of a style_transfer cue reading a video file: two runs, byte-identical frames
     (the capture and the model are not raced against the wall clock), and the picture moves."""
-    from installation.offline import render_show
-
     text = (f"version: 1\ncues:\n  - follow: hold\n    scene: {{type: style_transfer, camera: {clip['video']}, "
             f"style: {media['style']}, max_fps: 4, attract_transition: 0.5}}\n")
     show = load_show_text(text, "s.yaml")
-    outs = []
-    for run in range(2):
-        out = tmp_path / f"run{run}"
-        render_show(show, out, seconds=1.0, fps=8, size=(64, 48))
-        outs.append([cv2.imread(str(p)) for p in sorted(out.glob("*.png"))])
+    outs = render_twice(show, tmp_path, seconds=1.0, fps=8, size=(64, 48))
     assert len(outs[0]) == 8 and all(np.array_equal(a, b) for a, b in zip(*outs))
     steps = [np.abs(b.astype(int) - a).mean() for a, b in zip(outs[0], outs[0][1:])]
     # after the first step (still mostly the painting, fading out): each frame moves on, the video plays
