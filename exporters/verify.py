@@ -56,15 +56,14 @@ def reference_module(meta: dict[str, str], checkpoints: Sequence[Path] = ()) -> 
             return module, "original weights"
     # an ensemble records its members' hashes, comma-separated, in order
     hashes = [h for h in meta.get("source_checkpoint", "").split(",") if h] or [""]
-    paths = [find_checkpoint(h, checkpoints) for h in hashes]
-    if any(p is None for p in paths):
+    paths = [p for p in (find_checkpoint(h, checkpoints) for h in hashes) if p is not None]
+    if len(paths) < len(hashes):
         return None, "no checkpoint with the recorded sha256 found (pass --checkpoint)"
     if hasattr(exporter, "reference_from_checkpoints"):  # a graph built from several checkpoints
         return exporter.reference_from_checkpoints(paths, meta).eval(), ", ".join(map(str, paths))
     if len(paths) > 1:
         return None, f"{len(paths)} source checkpoints, and the {meta.get('kind')} exporter cannot combine them"
     path = paths[0]
-    assert path is not None
     if hasattr(exporter, "reference_from_checkpoint"):  # not a models/ registry checkpoint
         return exporter.reference_from_checkpoint(path).eval(), str(path)
     model, _ = load_model(path)

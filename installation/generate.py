@@ -23,7 +23,7 @@ import numpy as np
 
 from installation.files import atomic_write_bytes, atomic_write_text
 from installation.hashing import file_sha256
-from installation.inference.encoder import PaintingEncoder
+from installation.inference.encoder import PaintingEncoder, unit_rows
 from installation.inference.generator import Generator, Upscaler, to_uint8
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def select(generator: Generator, encoder: PaintingEncoder, paintings: list[Paint
         enc = encoder.encode(list(to_uint8(images)))
         weights = np.array([p.style.get(c, 0.0) for c in enc.classes], dtype=np.float32)
         scores = enc.probs @ weights
-        unit = enc.embedding / np.maximum(np.linalg.norm(enc.embedding, axis=1, keepdims=True), 1e-8)
+        unit = unit_rows(enc.embedding)
         order = np.argsort(-scores)
         best = int(order[0])
         for k in order:  # the best-rated candidate that is no near duplicate of a kept painting

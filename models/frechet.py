@@ -1,11 +1,13 @@
 """Frechet distance between two Gaussians fitted to feature sets (the FID formula, in any space).
 
-numpy only, so the runtime's benchmarks and the model card's evaluation can use it without torch.
+No torch, so the runtime's benchmarks and the model card's evaluation can use it without it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from installation.inference.encoder import unit_rows
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -27,20 +29,15 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(cross), 0.0))
 
 
-def unit_rows(features: np.ndarray) -> np.ndarray:
-    """Each row scaled to unit length (zero rows stay zero)."""
-    features = np.asarray(features, dtype=np.float64)
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, 1e-12)
-
-
 def embedding_fd(a: np.ndarray, b: np.ndarray) -> float:
     """Frechet distance between two sets of encoder embeddings, on the unit sphere.
 
     The style encoder's embeddings are heavy-tailed: a few images with norms many times the median dominate
     the raw covariance, so a raw FD swings by orders of magnitude with one outlier. Their direction carries
     the style (the classifier head and the collection's nearest-neighbour search use cosine), so both sets
-    are scaled to unit length first. Distances are then small numbers (0 for identical sets, at most 4 + 2 x
-    the dimension in theory); compare them only with the real-vs-real floor measured the same way.
+    are scaled to unit length first (:func:`~installation.inference.encoder.unit_rows`, as everywhere the
+    embeddings meet). Distances are then small numbers (0 for identical sets; at most 6, since unit vectors'
+    means differ by at most 2 and each covariance's trace is at most 1); compare them only with the
+    real-vs-real floor measured the same way.
     """
     return frechet_distance(*gaussian_stats(unit_rows(a)), *gaussian_stats(unit_rows(b)))

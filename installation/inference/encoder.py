@@ -20,6 +20,13 @@ class Encoding:
     classes: tuple[str, ...]
 
 
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """Embeddings scaled to unit length, float32 (zero rows stay zero): the encoder's space is compared by
+    direction (cosine) wherever embeddings meet, since their norms are heavy-tailed."""
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+
+
 class PaintingEncoder(OnnxModel):
     kind = "encoder"
     size = 224

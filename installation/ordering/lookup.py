@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from installation.inference.encoder import unit_rows
 from installation.ordering.features import content_hash, load_cached, read_rgb, save_cached
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,6 @@ class Lookup:
                 "nearest": [{"painting": str(m.path), "similarity": round(m.similarity, 6)} for m in self.nearest]}
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    rows = rows.astype(np.float32)
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-
-
 def _chunks(items: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -107,7 +103,7 @@ def embed_images(paths: Sequence[Path], encoder: Any, *, batch: int = 32, config
     classes = tuple(encoder.classes)
     if not kept:
         return Embedded([], np.zeros((0, 0), np.float32), np.zeros((0, len(classes)), np.float32), classes, failed)
-    return Embedded(kept, _unit(np.concatenate(embeddings)), np.concatenate(probs).astype(np.float32), classes,
+    return Embedded(kept, unit_rows(np.concatenate(embeddings)), np.concatenate(probs).astype(np.float32), classes,
                     failed)
 
 
