@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from exporters.onnx_export import ExportReport, export_onnx, parse_meta, provenance
-from exporters.onnx_export import add_checkpoint_arguments as add_arguments  # noqa: F401
+from exporters.onnx_export import ExportReport, add_checkpoint_arguments, export_onnx, parse_meta, provenance
 from models.checkpoint import file_sha256, load_model
 from models.sagan import measure_standing_stats
 
 TRAINING_DATA = ("WikiArt paintings, 7 styles x 1000 (224 px, letterbox bars cut, centre square, resized), "
                  "90% train split; see MODEL_CARD.md")
 LICENSE = "weights: project's own (MIT); trained on WikiArt images (CC BY-NC-SA 4.0, non-commercial research)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_checkpoint_arguments(p)
+    p.add_argument("--lattice-period", type=int, default=None, metavar="P",
+                   help="remove the output's P-pixel grid pattern (models.sagan.LatticeFilter; 0: off; "
+                        "default: as the checkpoint was trained)")
 
 
 def export_module(model: nn.Module) -> nn.Module:
@@ -33,14 +40,24 @@ def random_inputs(meta: dict[str, str], n: int) -> tuple[torch.Tensor, ...]:
     return z, style
 
 
+def reference_from_checkpoints(paths: list[Path], meta: dict[str, str]) -> nn.Module:
+    """For ``verify``: the module a file exported from this checkpoint reproduces, lattice filter included."""
+    model, _ = load_model(paths[0], use_ema=True)
+    model.generator.set_lattice_period(int(meta.get("lattice_period", "0")))
+    return export_module(model)
+
+
 def run(args: argparse.Namespace) -> ExportReport:
     model, payload = load_model(args.checkpoint, use_ema=True)
-    cfg = model.config
+    if args.lattice_period is not None:
+        model.generator.set_lattice_period(args.lattice_period)
+    cfg = model.generator.config
     meta = {
         "classes": json.dumps(list(cfg.classes)),
         "latent_dim": str(cfg.latent_dim),
         "resolution": str(cfg.resolution),
         "architecture": f"sagan g_channels={cfg.g_channels} attention_at={list(cfg.attention_resolutions())}",
+        "lattice_period": str(cfg.lattice_period),  # how verify rebuilds the same graph
         **provenance(training_data=TRAINING_DATA, license=LICENSE, checkpoint_sha256=file_sha256(args.checkpoint),
                      training_steps=payload.get("step", 0), ema="true"),
         **parse_meta(args.meta),

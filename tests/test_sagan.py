@@ -16,7 +16,7 @@ from models.augment import cutout, diff_augment, translation
 from models.checkpoint import load_model, read_checkpoint
 from models.data import build_bundle
 from models.registry import create_model
-from models.sagan import ConditionalBatchNorm, SelfAttention, normalise_mixture, one_hot
+from models.sagan import ConditionalBatchNorm, LatticeFilter, SelfAttention, normalise_mixture, one_hot
 from models.train import sagan as train_sagan
 
 TINY = ["--g-channels", "4", "--d-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--threads", "1",
@@ -85,6 +85,34 @@ def test_self_attention_starts_as_identity() -> None:
     assert not torch.allclose(attn(x), x)
 
 
+def test_lattice_filter_removes_a_grid_pattern_and_keeps_the_picture() -> None:
+    f = LatticeFilter(4)
+    torch.manual_seed(0)
+    picture = nn.functional.avg_pool2d(torch.rand(2, 3, 72, 72), 9, stride=1)  # a smooth 64 px picture
+    checker = torch.tensor([[1.0, -1.0], [-1.0, 1.0]]).repeat(2, 2)  # the Nyquist checkerboard
+    diagonal = torch.cos(torch.pi / 2 * (torch.arange(4.0)[:, None] + torch.arange(4.0)[None]))  # period-4 diagonal
+    pattern = (0.05 * checker + 0.03 * diagonal).repeat(16, 16)
+    assert (f(picture + pattern) - f(picture)).abs().max() < 1e-5  # the pattern is gone, whatever the picture
+    assert (f(picture) - picture).abs().max() < 0.005  # a picture without one changes by under 1.3/255
+    # a gradient (a sky) does not leak into the estimate: a linear ramp comes back unchanged
+    yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    ramp = (0.2 + 0.6 * (xx + 0.5 * yy) / 48).expand(1, 3, 32, 32)
+    assert (f(ramp) - ramp).abs().max() < 1e-5
+
+
+def test_lattice_period_is_validated_and_can_be_added_to_a_trained_generator() -> None:
+    with pytest.raises(ValueError, match="lattice_period"):
+        create_model("sagan", resolution=16, g_channels=2, d_channels=2, latent_dim=4, lattice_period=3)
+    with pytest.raises(ValueError, match="lattice_period"):
+        create_model("sagan", resolution=16, g_channels=2, d_channels=2, latent_dim=4, lattice_period=8)
+    model = create_model("sagan", resolution=16, g_channels=2, d_channels=2, latent_dim=4).eval()
+    before = set(model.generator.state_dict())
+    model.generator.set_lattice_period(4)
+    assert set(model.generator.state_dict()) == before  # no weights: old checkpoints still load
+    out = model.generator(torch.randn(3, 4), one_hot(torch.tensor([0, 1, 2]), 7))
+    assert out.shape == (3, 3, 16, 16) and out.min() >= 0 and out.max() <= 1
+
+
 def test_augmentations_keep_shape_and_pass_gradients() -> None:
     x = torch.rand(4, 3, 16, 16, requires_grad=True)
     y = diff_augment(x)
@@ -127,6 +155,12 @@ def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> No
     assert np.abs(gen.generate(z, style) - expected).max() < 1e-4
     with pytest.raises(ValueError, match="unknown style"):
         gen.mixture({"cubism": 1.0})
+    # exported with the lattice filter, the file says so and verify rebuilds the same graph from the checkpoint
+    filtered = tmp_path / "g_lattice.onnx"
+    assert exporters_main(["sagan", "--checkpoint", str(run / "last.ckpt"), "--out", str(filtered),
+                           "--lattice-period", "4"]) == 0
+    assert OnnxGenerator(filtered, threads=1).metadata["lattice_period"] == "4"
+    assert exporters_main(["verify", str(filtered), "--checkpoint", str(run / "last.ckpt")]) == 0
 
     # a slim copy drops optimiser/RNG state, keeps the EMA generator as its weights, and verifies by hash
     slim = tmp_path / "pack" / "sagan.ckpt"

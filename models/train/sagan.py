@@ -52,6 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--d-steps", type=int, default=2, help="discriminator updates per generator update")
     p.add_argument("--cond-lr-mult", type=float, default=10.0,
                    help="learning-rate multiplier for the generator's style-conditional batch-norm parameters")
+    p.add_argument("--lattice-period", type=int, default=0, metavar="P",
+                   help="a new run's generator removes its P-pixel grid pattern (models.sagan.LatticeFilter)")
     p.add_argument("--attention-at", type=int, nargs="*", default=None,
                    help="feature-map sizes with self-attention (default 32, and 64 from 128 px); 16 is "
                         "1.5-2.7x faster per step on a CPU")
@@ -213,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         model = create_model(
             "sagan", resolution=resolution, latent_dim=args.latent_dim, classes=tuple(bundle.classes),
             g_channels=args.g_channels, d_channels=args.d_channels,
-            attention_at=tuple(args.attention_at or ()),
+            attention_at=tuple(args.attention_at or ()), lattice_period=args.lattice_period,
         )
     if list(model.config.classes) != bundle.classes:
         raise ValueError(f"{args.data}: classes {bundle.classes} differ from the checkpoint's")
