@@ -15,6 +15,7 @@ from installation.inference.generator import Generator as OnnxGenerator
 from models.augment import cutout, diff_augment, translation
 from models.checkpoint import load_model, read_checkpoint
 from models.data import build_bundle
+from models.evaluate import grid_peak
 from models.registry import create_model
 from models.sagan import ConditionalBatchNorm, LatticeFilter, SelfAttention, normalise_mixture, one_hot
 from models.train import sagan as train_sagan
@@ -98,6 +99,19 @@ def test_lattice_filter_removes_a_grid_pattern_and_keeps_the_picture() -> None:
     yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
     ramp = (0.2 + 0.6 * (xx + 0.5 * yy) / 48).expand(1, 3, 32, 32)
     assert (f(ramp) - ramp).abs().max() < 1e-5
+
+
+def test_grid_peak_measures_the_pattern_and_the_filter_removes_it() -> None:
+    torch.manual_seed(1)
+    real = nn.functional.avg_pool2d(torch.rand(16, 3, 68, 68), 5, stride=1)  # smooth 64 px pictures
+    hatch = 0.04 * torch.tensor([[1.0, -1.0], [-1.0, 1.0]]).repeat(32, 32)  # the Nyquist checkerboard
+
+    def as_uint8(x: torch.Tensor) -> np.ndarray:
+        return (x.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+
+    assert grid_peak(as_uint8(real), as_uint8(real)) == pytest.approx(1.0)
+    assert grid_peak(as_uint8(real + hatch), as_uint8(real)) > 3  # the hatch stands out
+    assert grid_peak(as_uint8(LatticeFilter(4)(real + hatch)), as_uint8(real)) < 1.5  # and is gone
 
 
 def test_lattice_period_is_validated_and_can_be_added_to_a_trained_generator() -> None:
