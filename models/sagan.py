@@ -99,7 +99,8 @@ class LatticeFilter(nn.Module):
     kernel (a ``period``-box convolved with [1/2, 1/2]) that cancels any ``period``-periodic pattern and
     keeps linear ramps, so a sky's gradient does not leak into the estimate. Averaging that detail over
     every ``period``-th pixel (away from the borders) gives the periodic tile, its mean removed; subtracting
-    the tile everywhere removes the pattern and leaves the picture. No weights: it can be added to a trained generator.
+    the tile everywhere removes the pattern and leaves the picture. It has no weights, so it can be added
+    to a generator trained without it (``exporters sagan --lattice-period``).
     """
 
     def __init__(self, period: int, channels: int = 3):
