@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class SASRConfig:
     scale: int = 4
-    channels: int = 32
-    n_groups: int = 2
+    channels: int = 48
+    n_groups: int = 3
     n_blocks: int = 4  # per group
     reduction: int = 16
 
