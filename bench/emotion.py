@@ -7,7 +7,7 @@ Stages, median and p95 milliseconds: detect (Haar on a 640x480 camera frame, dow
 (K candidates), select (the encoder rating the K), upscale (the kept one; all K for ``select_on:
 upscaled``), upload (the painting into a 1x1 grid on
 headless GL, baked with the post chain, and drawn). End to end: the real scene with its real threads on
-a video of a face (scikit-image's astronaut), ``interval`` short so it repaints continually: seconds from a
+a video of a face (scikit-image's astronaut), ``interval`` at its 1 s minimum so it repaints often: seconds from a
 frame's capture to the first drawn frame of the painting ordered from it. Uses the bundled pack when the
 generator is there, else a tiny exported pack (said in the output). Writes JSON.
 """
@@ -122,7 +122,7 @@ def main() -> int:
     # end to end: the real scene, real capture + analysis + paint threads, a video of a face
     video = write_video(tmp / "visitor.avi", face_frames(60, size=(640, 480), absent=())[0], fps=15.0)
     text = (f"version: 1\ncues:\n  - scene:\n      type: emotion_mirror\n      camera: {video}\n"
-            f"      models: {folder}\n      interval: 0.5\n      min_interval: 0\n      candidates: {k}\n"
+            f"      models: {folder}\n      interval: 1\n      min_interval: 0\n      candidates: {k}\n"
             "      transition: cut\n    follow: hold\n")
     params = load_show_text(text, "bench.yaml").cues[0].scene
     scene = EmotionMirrorScene(SceneEnv(rc.ctx, size), params, models=models)
