@@ -9,7 +9,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from exporters.onnx_export import ExportReport, add_checkpoint_arguments, export_onnx, parse_meta, provenance
+from exporters.onnx_export import (
+    ExportError,
+    ExportReport,
+    add_checkpoint_arguments,
+    export_onnx,
+    parse_meta,
+    provenance,
+)
 from models.checkpoint import file_sha256, load_model
 from models.sagan import measure_standing_stats
 
@@ -50,7 +57,10 @@ def reference_from_checkpoints(paths: list[Path], meta: dict[str, str]) -> nn.Mo
 def run(args: argparse.Namespace) -> ExportReport:
     model, payload = load_model(args.checkpoint, use_ema=True)
     if args.lattice_period is not None:
-        model.generator.set_lattice_period(args.lattice_period)
+        try:
+            model.generator.set_lattice_period(args.lattice_period)
+        except ValueError as exc:
+            raise ExportError(f"--lattice-period: {exc}") from None
     cfg = model.generator.config
     meta = {
         "classes": json.dumps(list(cfg.classes)),

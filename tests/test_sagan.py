@@ -175,6 +175,9 @@ def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> No
                            "--lattice-period", "4"]) == 0
     assert OnnxGenerator(filtered, threads=1).metadata["lattice_period"] == "4"
     assert exporters_main(["verify", str(filtered), "--checkpoint", str(run / "last.ckpt")]) == 0
+    assert exporters_main(["sagan", "--checkpoint", str(run / "last.ckpt"), "--out", str(tmp_path / "bad.onnx"),
+                           "--lattice-period", "3"]) == 2  # one readable line, nothing written
+    assert not (tmp_path / "bad.onnx").exists()
 
     # a slim copy drops optimiser/RNG state, keeps the EMA generator as its weights, and verifies by hash
     slim = tmp_path / "pack" / "sagan.ckpt"
