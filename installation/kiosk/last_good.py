@@ -123,13 +123,17 @@ class LastGood:
         """The candidate ``version`` has played well: it becomes the last good version."""
         if self.pending != version or self._candidate_data is None:
             return False
-        data = self._candidate_data
-        self.reject()
-        return self.keep(data)
+        # Written before the trial ends: whoever sees no trial (/status, a test) finds the new copy on disk.
+        kept = self.keep(self._candidate_data)
+        self._drop_candidate()
+        return kept
 
     def reject(self) -> None:
         """Drop the candidate (it brought its player down, or a newer version replaces it)."""
-        self.pending, self._candidate_data = None, None
+        self._drop_candidate()
         self.fresh = self.exists()  # the copy is again the newest version worth playing (over the file itself)
+
+    def _drop_candidate(self) -> None:
+        self.pending, self._candidate_data = None, None
         with contextlib.suppress(OSError):
             self.candidate.unlink()
