@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from timing import measure  # noqa: E402  (bench/ is on sys.path when run as a script)
 
+from installation.inference.generator import Upscaler, to_uint8  # noqa: E402
 from installation.pack import pack_path  # noqa: E402
 from models.metrics import bicubic_baseline, modcrop, psnr_y  # noqa: E402  (numpy only, no torch)
 
@@ -42,14 +43,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
 MAX_SIDE = 4096  # a bounded bench: larger images are refused, not silently resized
 
 
-def upscale_uint8(upscaler, lr: np.ndarray) -> np.ndarray:
-    """uint8 (H, W, 3) -> uint8 (scale*H, scale*W, 3) through the ONNX upscaler."""
-    x = (lr.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-    y = upscaler.upscale(x)[0].transpose(1, 2, 0)
-    return np.clip(np.round(y * 255.0), 0, 255).astype(np.uint8)
-
-
-def score_set(upscaler, folder: Path) -> dict:
+def score_set(upscaler: Upscaler, folder: Path) -> dict:
     """Per-image and mean PSNR-Y of the model and of bicubic on one folder."""
     scale = upscaler.scale
     images = []
@@ -59,7 +53,8 @@ def score_set(upscaler, folder: Path) -> dict:
                 raise SystemExit(f"error: {path} is larger than {MAX_SIDE} px on a side")
             hr = modcrop(np.asarray(im.convert("RGB")), scale)
         lr, bicubic = bicubic_baseline(hr, scale)
-        images.append({"image": path.name, "model_db": psnr_y(upscale_uint8(upscaler, lr), hr, scale),
+        upscaled = to_uint8(upscaler.upscale((lr.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]))[0]
+        images.append({"image": path.name, "model_db": psnr_y(upscaled, hr, scale),
                        "bicubic_db": psnr_y(bicubic, hr, scale)})
     if not images:
         raise SystemExit(f"error: no images in {folder}")
@@ -80,8 +75,6 @@ def main() -> int:
     for folder in args.sets:
         if not folder.is_dir():
             p.error(f"{folder} is not a folder of images")
-    from installation.inference.generator import Upscaler
-
     model_path = args.model or pack_path("upscaler")
     upscaler = Upscaler(model_path, threads=args.threads)
     rows = [score_set(upscaler, folder) for folder in args.sets]
