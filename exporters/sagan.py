@@ -18,7 +18,7 @@ from exporters.onnx_export import (
     provenance,
 )
 from models.checkpoint import file_sha256, load_model
-from models.sagan import measure_standing_stats
+from models.sagan import measure_fixed_pattern, measure_standing_stats
 
 TRAINING_DATA = ("WikiArt paintings, 7 styles x 1000 (224 px, letterbox bars cut, centre square, resized), "
                  "90% train split; see MODEL_CARD.md")
@@ -30,12 +30,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lattice-period", type=int, default=None, metavar="P",
                    help="remove the output's P-pixel grid pattern (models.sagan.LatticeFilter; 0: off; "
                         "default: as the checkpoint was trained)")
+    p.add_argument("--checkerboard-damping", type=float, default=None, metavar="A",
+                   help="damp the output's diagonal near-Nyquist detail by A (models.sagan.CheckerboardFilter; "
+                        "0: off; 0.5 for the pack; default: as the checkpoint was trained)")
+    p.add_argument("--fixed-pattern", type=int, default=0, metavar="N",
+                   help="remove the texture the generator paints at the same place in every picture, measured "
+                        "on N samples per style (models.sagan.FixedPatternFilter; 0: off; 1024 for the pack)")
 
 
-def export_module(model: nn.Module) -> nn.Module:
-    """The generator with its own batch-norm statistics measured (deterministic, so `verify` rebuilds the
-    same module): a checkpoint from models.train carries them already, this makes any checkpoint safe."""
+FIXED_PATTERN_SEED = 0
+MAX_FIXED_PATTERN_SAMPLES = 65536
+
+
+def export_module(model: nn.Module, fixed_pattern_samples: int = 0) -> nn.Module:
+    """The generator with its own batch-norm statistics measured, then its fixed pattern if asked for (both
+    deterministic, so `verify` rebuilds the same module): a checkpoint from models.train carries the
+    statistics already, this makes any checkpoint safe."""
     measure_standing_stats(model.generator)
+    if fixed_pattern_samples:
+        measure_fixed_pattern(model.generator, fixed_pattern_samples, seed=FIXED_PATTERN_SEED)
     return model.generator
 
 
@@ -48,10 +61,11 @@ def random_inputs(meta: dict[str, str], n: int) -> tuple[torch.Tensor, ...]:
 
 
 def reference_from_checkpoints(paths: list[Path], meta: dict[str, str]) -> nn.Module:
-    """For ``verify``: the module a file exported from this checkpoint reproduces, lattice filter included."""
+    """For ``verify``: the module a file exported from this checkpoint reproduces, filters included."""
     model, _ = load_model(paths[0], use_ema=True)
     model.generator.set_lattice_period(int(meta.get("lattice_period", "0")))
-    return export_module(model)
+    model.generator.set_checkerboard_damping(float(meta.get("checkerboard_damping", "0")))
+    return export_module(model, int(meta.get("fixed_pattern_samples", "0")))
 
 
 def run(args: argparse.Namespace) -> ExportReport:
@@ -61,17 +75,28 @@ def run(args: argparse.Namespace) -> ExportReport:
             model.generator.set_lattice_period(args.lattice_period)
         except ValueError as exc:
             raise ExportError(f"--lattice-period: {exc}") from None
+    if args.checkerboard_damping is not None:
+        try:
+            model.generator.set_checkerboard_damping(args.checkerboard_damping)
+        except ValueError as exc:
+            raise ExportError(f"--checkerboard-damping: {exc}") from None
+    if not 0 <= args.fixed_pattern <= MAX_FIXED_PATTERN_SAMPLES:
+        raise ExportError(f"--fixed-pattern: samples per style must be 0 to {MAX_FIXED_PATTERN_SAMPLES}, "
+                          f"got {args.fixed_pattern}")
     cfg = model.generator.config
     meta = {
         "classes": json.dumps(list(cfg.classes)),
         "latent_dim": str(cfg.latent_dim),
         "resolution": str(cfg.resolution),
         "architecture": f"sagan g_channels={cfg.g_channels} attention_at={list(cfg.attention_resolutions())}",
-        "lattice_period": str(cfg.lattice_period),  # how verify rebuilds the same graph
+        # how verify rebuilds the same graph
+        "lattice_period": str(cfg.lattice_period),
+        "checkerboard_damping": repr(cfg.checkerboard_damping),
+        "fixed_pattern_samples": str(args.fixed_pattern),
         **provenance(training_data=TRAINING_DATA, license=LICENSE, checkpoint_sha256=file_sha256(args.checkpoint),
                      training_steps=payload.get("step", 0), ema="true"),
         **parse_meta(args.meta),
     }
-    return export_onnx(export_module(model), random_inputs(meta, 2), args.out, kind="generator", metadata=meta,
-                       make_inputs=lambda n: random_inputs(meta, n))
+    return export_onnx(export_module(model, args.fixed_pattern), random_inputs(meta, 2), args.out, kind="generator",
+                       metadata=meta, make_inputs=lambda n: random_inputs(meta, n))
 

@@ -40,11 +40,15 @@ class SAGANConfig:
     attention_at: tuple[int, ...] = field(default=())  # empty: 32 (and 64 from 128 px up)
     # Remove the part of the output that repeats on this pixel grid (0: off); see LatticeFilter.
     lattice_period: int = 0
+    # Damp the output's checkerboard-like diagonal detail by this fraction (0: off); see CheckerboardFilter.
+    checkerboard_damping: float = 0.0
 
     def __post_init__(self) -> None:
         p = self.lattice_period
         if p and (p < 2 or p & (p - 1) or p > self.resolution // 4):
             raise ValueError(f"lattice_period must be 0 or a power of two from 2 to resolution/4, got {p}")
+        if not 0.0 <= self.checkerboard_damping <= 1.0:
+            raise ValueError(f"checkerboard_damping must be from 0 to 1, got {self.checkerboard_damping}")
 
     def attention_resolutions(self) -> tuple[int, ...]:
         if self.attention_at:
@@ -129,6 +133,80 @@ class LatticeFilter(nn.Module):
         return x - tile.repeat(1, 1, h // p, w // p)
 
 
+class CheckerboardFilter(nn.Module):
+    """Damp the diagonal detail next to the checkerboard frequency, leaving horizontal and vertical detail.
+
+    Nearest-neighbour upsampling followed by 3x3 convolutions leaves a generator more diagonal
+    near-Nyquist detail than real paintings have (the shipped 64 px one: 1.35x the real ratio of diagonal
+    to axis-aligned fine detail after upscaling). SASR-Net learned from bicubic reductions, which carry
+    almost none, and draws it as a regular diagonal hatch at wall size. The filter subtracts ``damping``
+    times the separable [1, -2, 1] x [1, -2, 1] / 16 high-pass, whose response sin^2(pi fx) sin^2(pi fy)
+    is 1 at the checkerboard frequency and 0 along both axes: damping 0.5 halves the checkerboard, takes a
+    quarter off the diagonal at half its frequency and keeps every horizontal and vertical stroke.
+    """
+
+    def __init__(self, damping: float, channels: int = 3):
+        super().__init__()
+        self.damping = damping
+        taps = torch.tensor([1.0, -2.0, 1.0]) / 4
+        self.register_buffer("kernel", torch.outer(taps, taps).repeat(channels, 1, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        high = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel, groups=self.kernel.shape[0])
+        return x - self.damping * high
+
+
+class GaussianBlur(nn.Module):
+    """Separable Gaussian blur of ``channels`` channels, edges replicated (any image size). The taps are
+    fixed buffers of static shape, outside the state dict, so the ONNX export sees plain convolutions."""
+
+    def __init__(self, channels: int, sigma: float):
+        super().__init__()
+        self.radius = max(1, math.ceil(2.5 * sigma))
+        taps = torch.exp(-0.5 * (torch.arange(-self.radius, self.radius + 1) / sigma) ** 2)
+        taps = (taps / taps.sum()).repeat(channels, 1)
+        self.register_buffer("taps_x", taps.view(channels, 1, 1, -1), persistent=False)
+        self.register_buffer("taps_y", taps.view(channels, 1, -1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.radius
+        x = F.pad(x, (r, r, r, r), mode="replicate")
+        x = F.conv2d(x, self.taps_x, groups=self.taps_x.shape[0])
+        return F.conv2d(x, self.taps_y, groups=self.taps_y.shape[0])
+
+
+class FixedPatternFilter(nn.Module):
+    """Remove the texture a generator paints at the same pixel positions in every picture.
+
+    Convolutional generators glue some fine texture to image coordinates instead of to what is painted
+    ("texture sticking"): averaged over thousands of samples, the pictures cancel out and a fixed pattern
+    remains. The shipped 64 px generator's is a diagonal weave at about 2.2 px (its spectrum peaks at 3.4x
+    the real paintings' amplitude there, phase-locked across samples), which the upscaler draws as
+    diagonal strokes. As a camera subtracts its dark frame, this subtracts the pattern, measured once per
+    style by :func:`measure_fixed_pattern` and mixed by the style weights. Its strength varies with what is
+    painted, so each pixel removes the pattern's local least-squares fit to the image's fine detail, over a
+    Gaussian window of WINDOW_SIGMA pixels (a coefficient clamped to [0, 3], so it never adds it).
+    """
+
+    DETAIL_SIGMA = 1.0  # fine detail: the image minus this blur, here and in measure_fixed_pattern
+    WINDOW_SIGMA = 4.0
+
+    def __init__(self, patterns: torch.Tensor):
+        super().__init__()
+        # A buffer outside the state dict: measured from the weights at export, not trained.
+        self.register_buffer("patterns", patterns.flatten(1), persistent=False)
+        self.pattern_shape = tuple(patterns.shape[1:])
+        self.detail_blur = GaussianBlur(patterns.shape[1], self.DETAIL_SIGMA)
+        self.window = GaussianBlur(1, self.WINDOW_SIGMA)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        pattern = (style @ self.patterns).view(-1, *self.pattern_shape)
+        detail = x - self.detail_blur(x)
+        fit = self.window((detail * pattern).sum(1, keepdim=True))
+        energy = self.window((pattern * pattern).sum(1, keepdim=True))
+        return x - (fit / (energy + 1e-8)).clamp(0.0, 3.0) * pattern
+
+
 class ConditionalBatchNorm(nn.Module):
     """Batch norm whose scale and shift come from the style mixture: gamma = 1 + style @ G,
     beta = style @ B. With a one-hot style this is ordinary class-conditional batch norm."""
@@ -183,12 +261,20 @@ class Generator(nn.Module):
         self.out_bn = nn.BatchNorm2d(widths[-1])
         self.out_conv = sn_conv(widths[-1], 3)
         self.lattice = LatticeFilter(config.lattice_period) if config.lattice_period else None
+        self.checkerboard = CheckerboardFilter(config.checkerboard_damping) if config.checkerboard_damping else None
+        self.fixed_pattern: FixedPatternFilter | None = None  # see measure_fixed_pattern
 
     def set_lattice_period(self, period: int) -> None:
         """Turn the output's lattice filter on (``period``) or off (0), e.g. on a checkpoint trained without it:
         the filter has no weights, so it can be added after training."""
         self.config = dataclasses.replace(self.config, lattice_period=period)  # validates the period
         self.lattice = LatticeFilter(period) if period else None
+
+    def set_checkerboard_damping(self, damping: float) -> None:
+        """Turn the output's checkerboard filter on (``damping`` > 0) or off (0); weightless like the lattice
+        filter, so it can be added to a trained generator."""
+        self.config = dataclasses.replace(self.config, checkerboard_damping=damping)  # validates it
+        self.checkerboard = CheckerboardFilter(damping) if damping else None
 
     def forward(self, z: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         h = self.fc(z).reshape(z.shape[0], self.widths[0], 4, 4)
@@ -198,9 +284,16 @@ class Generator(nn.Module):
                 h = self.attention[str(i)](h)
         h = self.out_conv(F.relu(self.out_bn(h)))
         image = (torch.tanh(h) + 1) * 0.5  # RGB in [0, 1]
-        if self.lattice is None:
+        if self.lattice is None and self.fixed_pattern is None and self.checkerboard is None:
             return image
-        image = self.lattice(image)
+        # the output filters, each for one measured artefact: the grid, the diagonal detail the upscaler would
+        # turn into a hatch, and last what still sticks to pixel positions (measured after the other two)
+        if self.lattice is not None:
+            image = self.lattice(image)
+        if self.checkerboard is not None:
+            image = self.checkerboard(image)
+        if self.fixed_pattern is not None:
+            image = self.fixed_pattern(image, style)
         # back inside [0, 1] for the contract; training keeps the gradient of the few pixels pushed outside
         return image if self.training else image.clamp(0.0, 1.0)
 
@@ -321,3 +414,30 @@ def measure_standing_stats(generator: Generator, batches: int = 16, batch_size: 
     for m, momentum in zip(norms, saved):
         m.momentum = momentum
     generator.eval()
+
+
+@torch.no_grad()
+def measure_fixed_pattern(generator: Generator, samples_per_style: int, seed: int = 0,
+                          batch_size: int = 64) -> FixedPatternFilter:
+    """Install (and return) the generator's :class:`FixedPatternFilter`: for each style, the fine detail of
+    the mean of ``samples_per_style`` fresh pictures of that style, drawn with ``seed`` (deterministic, so
+    ``verify`` rebuilds the same filter). Measure batch-norm statistics first: the pattern belongs to the
+    weights as they will be sampled."""
+    generator.fixed_pattern = None
+    generator.eval()
+    device = next(generator.parameters()).device
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    k, res = generator.config.num_classes, generator.config.resolution
+    means = []
+    for c in range(k):
+        total = torch.zeros(1, 3, res, res, device=device)
+        for start in range(0, samples_per_style, batch_size):
+            n = min(batch_size, samples_per_style - start)
+            z = torch.randn(n, generator.config.latent_dim, generator=g).to(device)
+            style = F.one_hot(torch.full((n,), c), k).float().to(device)
+            total += generator(z, style).sum(0, keepdim=True)
+        means.append(total / samples_per_style)
+    mean = torch.cat(means)
+    detail = mean - GaussianBlur(3, FixedPatternFilter.DETAIL_SIGMA).to(device)(mean)
+    generator.fixed_pattern = FixedPatternFilter(detail).to(device)
+    return generator.fixed_pattern

@@ -15,9 +15,18 @@ from installation.inference.generator import Generator as OnnxGenerator
 from models.augment import cutout, diff_augment, translation
 from models.checkpoint import load_model, read_checkpoint
 from models.data import build_bundle
-from models.evaluate import grid_peak
+from models.evaluate import grid_peak, spectral_peak, texture_lock
 from models.registry import create_model
-from models.sagan import ConditionalBatchNorm, LatticeFilter, SelfAttention, normalise_mixture, one_hot
+from models.sagan import (
+    CheckerboardFilter,
+    ConditionalBatchNorm,
+    FixedPatternFilter,
+    LatticeFilter,
+    SelfAttention,
+    measure_fixed_pattern,
+    normalise_mixture,
+    one_hot,
+)
 from models.train import sagan as train_sagan
 
 TINY = ["--g-channels", "4", "--d-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--threads", "1",
@@ -105,10 +114,6 @@ def test_grid_peak_measures_the_pattern_and_the_filter_removes_it() -> None:
     torch.manual_seed(1)
     real = nn.functional.avg_pool2d(torch.rand(16, 3, 68, 68), 5, stride=1)  # smooth 64 px pictures
     hatch = 0.04 * torch.tensor([[1.0, -1.0], [-1.0, 1.0]]).repeat(32, 32)  # the Nyquist checkerboard
-
-    def as_uint8(x: torch.Tensor) -> np.ndarray:
-        return (x.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
-
     assert grid_peak(as_uint8(real), as_uint8(real)) == pytest.approx(1.0)
     assert grid_peak(as_uint8(real + hatch), as_uint8(real)) > 3  # the hatch stands out
     assert grid_peak(as_uint8(LatticeFilter(4)(real + hatch)), as_uint8(real)) < 1.5  # and is gone
@@ -125,6 +130,55 @@ def test_lattice_period_is_validated_and_can_be_added_to_a_trained_generator() -
     assert set(model.generator.state_dict()) == before  # no weights: old checkpoints still load
     out = model.generator(torch.randn(3, 4), one_hot(torch.tensor([0, 1, 2]), 7))
     assert out.shape == (3, 3, 16, 16) and out.min() >= 0 and out.max() <= 1
+
+
+def as_uint8(x: torch.Tensor) -> np.ndarray:
+    return (x.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+
+
+def test_checkerboard_filter_damps_diagonal_detail_and_keeps_axis_strokes() -> None:
+    f = CheckerboardFilter(0.5)
+    yy, xx = torch.meshgrid(torch.arange(16.0), torch.arange(16.0), indexing="ij")
+    checker = (-1.0) ** (yy + xx)
+    inner = (slice(None), slice(None), slice(1, -1), slice(1, -1))  # the border pixel sees the reflected edge
+    assert torch.allclose(f(0.5 + 0.1 * checker.expand(1, 3, 16, 16))[inner],
+                          (0.5 + 0.05 * checker.expand(1, 3, 16, 16))[inner], atol=1e-6)  # halved
+    stripes = 0.5 + 0.1 * ((-1.0) ** xx).expand(1, 3, 16, 16)  # vertical strokes at the finest scale
+    assert torch.allclose(f(stripes), stripes, atol=1e-6)
+    flat = torch.full((1, 3, 16, 16), 0.3)
+    assert torch.allclose(f(flat), flat)
+    with pytest.raises(ValueError, match="checkerboard_damping"):
+        create_model("sagan", resolution=16, g_channels=2, d_channels=2, latent_dim=4, checkerboard_damping=1.5)
+
+
+def test_fixed_pattern_filter_removes_a_texture_stuck_to_pixel_positions() -> None:
+    torch.manual_seed(2)
+    patterns = 0.03 * torch.randn(2, 3, 32, 32)
+    patterns -= nn.functional.avg_pool2d(patterns, 5, stride=1, padding=2, count_include_pad=False)  # fine detail
+    f = FixedPatternFilter(patterns)
+    pictures = nn.functional.avg_pool2d(torch.rand(24, 3, 40, 40), 9, stride=1)  # smooth 32 px pictures
+    style = one_hot(torch.arange(24) % 2, 2)
+    strength = 0.5 + torch.rand(24, 1, 1, 1)  # the texture's strength varies from picture to picture
+    stuck = pictures + strength * (style @ patterns.flatten(1)).view(24, 3, 32, 32)
+    assert texture_lock(as_uint8(stuck)) > 2 * texture_lock(as_uint8(pictures))  # the lock measures it
+    left = f(stuck, style) - pictures
+    assert left.pow(2).mean() < 0.1 * (stuck - pictures).pow(2).mean()  # 90% of it is gone
+    assert (f(pictures, style) - pictures).abs().mean() < 0.5 / 255  # a picture without it barely changes
+    assert spectral_peak(as_uint8(pictures), as_uint8(pictures)) == pytest.approx(1.0)
+
+
+def test_fixed_pattern_is_measured_from_the_generator_and_mixed_by_style() -> None:
+    model = create_model("sagan", resolution=16, g_channels=2, d_channels=2, latent_dim=4).eval()
+    z, style = torch.randn(64, 4), one_hot(torch.arange(64) % 7, 7)
+    with torch.no_grad():
+        before = model.generator(z, style)
+        f = measure_fixed_pattern(model.generator, samples_per_style=32, seed=0)
+        after = model.generator(z, style)
+    assert f.patterns.shape == (7, 3 * 16 * 16) and model.generator.fixed_pattern is f
+    # an untrained generator paints nearly the same texture whatever z: the filter takes most of it out
+    assert texture_lock(as_uint8(after)) < texture_lock(as_uint8(before))
+    assert set(model.generator.state_dict()) == set(create_model(
+        "sagan", resolution=16, g_channels=2, d_channels=2, latent_dim=4).generator.state_dict())  # not weights
 
 
 def test_augmentations_keep_shape_and_pass_gradients() -> None:
@@ -175,9 +229,17 @@ def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> No
                            "--lattice-period", "4"]) == 0
     assert OnnxGenerator(filtered, threads=1).metadata["lattice_period"] == "4"
     assert exporters_main(["verify", str(filtered), "--checkpoint", str(run / "last.ckpt")]) == 0
-    assert exporters_main(["sagan", "--checkpoint", str(run / "last.ckpt"), "--out", str(tmp_path / "bad.onnx"),
-                           "--lattice-period", "3"]) == 2  # one readable line, nothing written
-    assert not (tmp_path / "bad.onnx").exists()
+    # all three output filters, as the pack exports them: verify measures the fixed pattern again, identically
+    all_filters = tmp_path / "g_filters.onnx"
+    assert exporters_main(["sagan", "--checkpoint", str(run / "last.ckpt"), "--out", str(all_filters),
+                           "--lattice-period", "4", "--checkerboard-damping", "0.5", "--fixed-pattern", "16"]) == 0
+    meta = OnnxGenerator(all_filters, threads=1).metadata
+    assert (meta["checkerboard_damping"], meta["fixed_pattern_samples"]) == ("0.5", "16")
+    assert exporters_main(["verify", str(all_filters), "--checkpoint", str(run / "last.ckpt")]) == 0
+    for bad in (["--lattice-period", "3"], ["--checkerboard-damping", "2"], ["--fixed-pattern", "-1"]):
+        assert exporters_main(["sagan", "--checkpoint", str(run / "last.ckpt"), "--out", str(tmp_path / "bad.onnx"),
+                               *bad]) == 2, bad  # one readable line, nothing written
+        assert not (tmp_path / "bad.onnx").exists()
 
     # a slim copy drops optimiser/RNG state, keeps the EMA generator as its weights, and verifies by hash
     slim = tmp_path / "pack" / "sagan.ckpt"
