@@ -60,6 +60,8 @@ def export_sasr(checkpoint: Path, out: Path, training_data: str = TRAINING_DATA)
     if training_data == TRAINING_DATA and data.get("sources"):
         counts = ", ".join(f"{name} {n}" for name, n in data["sources"].items())
         training_data = f"{TRAINING_DATA} [bundle images per source: {counts}; 10% held out by path hash]"
+    if data.get("loss"):
+        extra["loss"] = data["loss"]  # "L1" or "L1 + W x Fourier amplitude L1" (the last run's)
     if payload.get("train_seconds"):
         extra["training_minutes"] = f"{payload['train_seconds'] / 60:.1f}"
     meta = {"scale": str(scale), **provenance(training_data=training_data, license=LICENSE,

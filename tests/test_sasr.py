@@ -178,6 +178,27 @@ def test_training_lowers_the_loss(tiny_bundle: Path, tmp_path: Path) -> None:
     assert "held-out PSNR-Y model" in (out / "log.txt").read_text()
 
 
+def test_amplitude_loss_asks_for_detail_at_its_strength_not_its_place() -> None:
+    torch.manual_seed(3)
+    sharp = torch.rand(2, 3, 32, 32)
+    smooth = F.avg_pool2d(sharp, 3, stride=1, padding=1, count_include_pad=False)
+    shifted = torch.roll(sharp, shifts=(5, 7), dims=(2, 3))  # the same detail, somewhere else
+    assert train_sasr.amplitude_loss(sharp, sharp).item() == 0.0
+    assert train_sasr.amplitude_loss(shifted, sharp).item() < 1e-5  # placement is L1's business
+    assert train_sasr.amplitude_loss(smooth, sharp).item() > 0.05  # missing detail is not
+
+
+def test_detail_weight_trains_and_is_recorded_in_the_export(tiny_bundle: Path, tmp_path: Path) -> None:
+    from exporters.sasr import export_sasr
+
+    run = tmp_path / "run"
+    assert train_sasr.main(["--data", str(tiny_bundle), "--out", str(run), "--steps", "3", "--detail-weight", "0.5",
+                            *TINY]) == 0
+    assert read_checkpoint(run / "last.ckpt")["data"]["loss"] == "L1 + 0.5 x Fourier amplitude L1"
+    report = export_sasr(run / "last.ckpt", tmp_path / "m.onnx")
+    assert report.metadata["loss"] == "L1 + 0.5 x Fourier amplitude L1"
+
+
 def test_resume_continues_exactly(tiny_bundle: Path, tmp_path: Path) -> None:
     common = ["--data", str(tiny_bundle), "--lr-steps", "6", *TINY]
     assert train_sasr.main([*common, "--out", str(tmp_path / "a"), "--steps", "6"]) == 0

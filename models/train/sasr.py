@@ -3,9 +3,10 @@
 Data is a bundle of high-resolution RGB images of any size (``--build-from ../shared/data`` makes one from
 T91 plus a subset of the WikiArt paintings when ``--data`` does not exist yet). Low-resolution inputs are
 made exactly as evaluation makes them (models.metrics.degrade: MATLAB-style antialiased bicubic, rounded
-to uint8), once per image; training pairs are aligned random crops with flips/rot90, L1 loss, Adam with a
-cosine learning rate. Every ``--every`` steps and at the end of each chunk it prints the held-out PSNR
-(Y channel, ``scale``-pixel border) of the model and of bicubic, and writes ``OUT/last.ckpt``.
+to uint8), once per image; training pairs are aligned random crops with flips/rot90, L1 loss (plus
+``--detail-weight`` x a Fourier amplitude loss, for detail at wall size), Adam with a cosine learning rate.
+Every ``--every`` steps and at the end of each chunk it prints the held-out PSNR (Y channel, ``scale``-pixel
+border) of the model and of bicubic, and writes ``OUT/last.ckpt``.
 
 ``--eval-only [--checkpoint CKPT]`` prints that comparison for a checkpoint (default OUT/last.ckpt).
 """
@@ -55,6 +56,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--blocks", type=int, default=4, help="blocks per residual group")
     p.add_argument("--crop", type=int, default=96, help="high-resolution crop size (a multiple of --scale)")
     p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--detail-weight", type=float, default=0.0,
+                   help="weight of the Fourier amplitude loss (amplitude_loss) beside L1: above 0 the model draws "
+                        "fine detail at the real images' strength where L1 alone averages it away (PSNR costs)")
     p.add_argument("--lr-steps", type=int, default=None, help="cosine schedule length (default: --steps)")
     p.add_argument("--val-limit", type=int, default=None, help="validate on at most N held-out images")
     p.add_argument("--eval-only", action="store_true", help="print held-out PSNR of --checkpoint and exit")
@@ -183,6 +187,19 @@ def format_metrics(m: dict[str, float]) -> str:
             f"({gain:+.3f}) on {int(m['heldout_images'])} images [{per}]")
 
 
+def amplitude_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 between the Fourier amplitude spectra of output and target, per channel, scaled per pixel.
+
+    Where the low-resolution input cannot say where fine detail goes, an L1-trained upscaler paints the
+    average of the possibilities, which is smooth: its pictures have a fraction of the fine detail of real
+    ones (measured on generated paintings at 256 px: 0.4x the power at 32-64 cycles). The amplitude spectrum
+    ignores where the detail is and asks only how strong it is, so beside L1 it restores the detail's
+    strength and leaves its placement to L1 (Fuoli et al. 2021, Fourier-space losses for SR).
+    """
+    pixels = output.shape[-1] * output.shape[-2]
+    return F.l1_loss(torch.fft.rfft2(output).abs(), torch.fft.rfft2(target).abs()) / math.sqrt(pixels)
+
+
 def cosine_lr(base: float, step: int, total: int) -> float:
     """Cosine decay from ``base`` to 1% of it over ``total`` steps (constant afterwards)."""
     t = min(step, total) / max(total, 1)
@@ -233,7 +250,8 @@ def main(argv: list[str]) -> int:
         checkpoint(args.out, model, step=step, epoch=0, optim=opt.state_dict(), metrics=metrics,
                    train_seconds=seconds_before + clock.elapsed(),
                    data={"bundle": str(args.data), "count": len(bundle), "scale": args.scale, "sources": sources,
-                         "degradation": "MATLAB-style antialiased bicubic, uint8 (models.metrics.degrade)"})
+                         "degradation": "MATLAB-style antialiased bicubic, uint8 (models.metrics.degrade)",
+                         "loss": f"L1 + {args.detail_weight} x Fourier amplitude L1" if args.detail_weight else "L1"})
 
     model.train()
     bar = progress(args.steps, step, args.quiet, name)
@@ -243,7 +261,10 @@ def main(argv: list[str]) -> int:
         lr_t, hr_t = lr_t.to(device), hr_t.to(device)
         for group in opt.param_groups:
             group["lr"] = cosine_lr(args.lr, step, args.lr_steps)
-        loss = F.l1_loss(model(lr_t), hr_t)
+        out = model(lr_t)
+        loss = F.l1_loss(out, hr_t)
+        if args.detail_weight:
+            loss = loss + args.detail_weight * amplitude_loss(out, hr_t)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
