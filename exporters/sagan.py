@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "default: as the checkpoint was trained)")
     p.add_argument("--checkerboard-damping", type=float, default=None, metavar="A",
                    help="damp the output's diagonal near-Nyquist detail by A (models.sagan.CheckerboardFilter; "
-                        "0: off; 0.5 for the pack; default: as the checkpoint was trained)")
+                        "0: off; 0.3 for the pack; default: as the checkpoint was trained)")
     p.add_argument("--fixed-pattern", type=int, default=0, metavar="N",
                    help="remove the texture the generator paints at the same place in every picture, measured "
                         "on N samples per style (models.sagan.FixedPatternFilter; 0: off; 1024 for the pack)")
