@@ -195,6 +195,22 @@ def test_augmentations_keep_shape_and_pass_gradients() -> None:
     assert (c == 0.5).any() and (c == 1).any()  # cut out to mid grey: black would mimic letterbox bars
 
 
+def test_a_rate_given_on_resume_wins_and_otherwise_the_run_keeps_its_own(bundle16: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    common = ["--data", str(bundle16), "--out", str(run), "--every", "10", *TINY]
+
+    def rates() -> tuple[list[float], list[float]]:
+        optim = read_checkpoint(run / "last.ckpt")["optim"]
+        return [g["lr"] for g in optim["g"]["param_groups"]], [g["lr"] for g in optim["d"]["param_groups"]]
+
+    assert train_sagan.main([*common, "--steps", "1"]) == 0
+    assert rates() == ([1e-4, 1e-3], [4e-4])  # the defaults, conditional parameters at 10x
+    assert train_sagan.main([*common, "--steps", "2", "--g-lr", "2e-5", "--d-lr", "1e-4"]) == 0
+    assert rates() == ([2e-5, 2e-4], [1e-4])  # the last phase at a lower rate
+    assert train_sagan.main([*common, "--steps", "3"]) == 0
+    assert rates() == ([2e-5, 2e-4], [1e-4])  # resuming without a rate keeps the run's
+
+
 def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert train_sagan.main(["--data", str(bundle16), "--out", str(run), "--steps", "2", "--every", "2",

@@ -37,6 +37,8 @@ from models.registry import create_model
 from models.sagan import SAGAN, ConditionalBatchNorm, measure_standing_stats, one_hot
 from models.train import common
 
+DEFAULT_G_LR, DEFAULT_D_LR = 1e-4, 4e-4  # TTUR (Heusel et al. 2017; SAGAN's rates)
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m models.train sagan", description=__doc__.split("\n\n")[0])
@@ -44,8 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--g-channels", type=int, default=32)
     p.add_argument("--d-channels", type=int, default=32)
     p.add_argument("--latent-dim", type=int, default=128)
-    p.add_argument("--g-lr", type=float, default=1e-4)
-    p.add_argument("--d-lr", type=float, default=4e-4)
+    p.add_argument("--g-lr", type=float, default=None,
+                   help=f"generator rate (default {DEFAULT_G_LR}; on resume, the run's own unless given)")
+    p.add_argument("--d-lr", type=float, default=None,
+                   help=f"discriminator rate (default {DEFAULT_D_LR}; on resume, the run's own unless given)")
     p.add_argument("--ema-decay", type=float, default=0.999)
     p.add_argument("--ema-start", type=int, default=1000, help="copy G into the EMA until this step")
     p.add_argument("--augment", default="colour,translation,cutout", help="DiffAugment policy ('' for none)")
@@ -222,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     model.to(device).train()
     G, D = model.generator, model.discriminator
     ema = copy.deepcopy(G).eval()
-    opt_g = torch.optim.Adam(optimiser_groups(G, args.g_lr, args.cond_lr_mult), betas=(0.0, 0.9))
-    opt_d = torch.optim.Adam(D.parameters(), lr=args.d_lr, betas=(0.0, 0.9))
+    g_lr = DEFAULT_G_LR if args.g_lr is None else args.g_lr
+    d_lr = DEFAULT_D_LR if args.d_lr is None else args.d_lr
+    opt_g = torch.optim.Adam(optimiser_groups(G, g_lr, args.cond_lr_mult), betas=(0.0, 0.9))
+    opt_d = torch.optim.Adam(D.parameters(), lr=d_lr, betas=(0.0, 0.9))
     step = 0
     if state is not None:
         ema_sd = {k.removeprefix("generator."): v for k, v in state["ema_state_dict"].items()
@@ -231,6 +237,14 @@ def main(argv: list[str] | None = None) -> int:
         ema.load_state_dict(ema_sd)
         opt_g.load_state_dict(state["optim"]["g"])
         opt_d.load_state_dict(state["optim"]["d"])
+        # Loading an optimiser brings back its saved rates; a rate given on the command line wins, so a run
+        # can be resumed at a lower rate (the usual last phase of GAN training).
+        if args.g_lr is not None:
+            for group, lr in zip(opt_g.param_groups, (args.g_lr, args.g_lr * args.cond_lr_mult)):
+                group["lr"] = lr
+        if args.d_lr is not None:
+            for group in opt_d.param_groups:
+                group["lr"] = args.d_lr
         step = state["step"]
         common.set_rng_state(state["rng"])
     fixed_z = torch.randn(8, model.config.latent_dim, generator=torch.Generator().manual_seed(0)).to(device)
