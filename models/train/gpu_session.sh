@@ -11,6 +11,10 @@
 # sagan64_last.ckpt, sasr_x4_last.ckpt and both logs. Back home, copy them into the run folders and
 # resume there (CPU or GPU): `python -m models.train sagan --out RUNS/sagan64 ...` picks up at the
 # saved step. Without CUDA it refuses, unless GPU_SESSION_DEVICE=cpu (a smoke test of the script).
+#
+# The width-16 run has plateaued on the CPU (24k-36k steps within noise, MODEL_CARD.md), so a GPU's minutes
+# buy most as a wider network: SAGAN_WIDTH=32 SAGAN_BATCH=64 starts (or continues) RUNS/sagan64_w32 instead,
+# whose full checkpoint is about 4x larger. SASR_DETAIL_WEIGHT=0.5 continues SASR with the pack's detail loss.
 set -euo pipefail
 OUT=${1:?usage: gpu_session.sh OUT MINUTES [RUNS]}
 MINUTES=${2:?usage: gpu_session.sh OUT MINUTES [RUNS]}
@@ -29,22 +33,26 @@ export PYTHONUNBUFFERED=1
 
 # The SAGAN: the pack's recipe (models/train/sagan.py defaults: two D steps per G step, 10x rate on the
 # conditional parameters, DiffAugment), width 16, self-attention at 16x16, validation in the encoder space.
-"$PY" -m models.train sagan --data data/paintings64.npz --out "$RUNS/sagan64" --device "$DEVICE" \
-  --g-channels 16 --d-channels 16 --batch-size 16 --attention-at 16 --steps 100000 --every 2000 \
+WIDTH=${SAGAN_WIDTH:-16}
+SAGAN_RUN=sagan64
+[ "$WIDTH" = 16 ] || SAGAN_RUN=sagan64_w$WIDTH
+"$PY" -m models.train sagan --data data/paintings64.npz --out "$RUNS/$SAGAN_RUN" --device "$DEVICE" \
+  --g-channels "$WIDTH" --d-channels "$WIDTH" --batch-size "${SAGAN_BATCH:-16}" --attention-at 16 --steps 100000 --every 2000 \
   --snapshot-every 0 --encoder assets/models/encoder.onnx --quiet --minutes "$MINUTES" \
-  > "$OUT/sagan64.log" 2>&1 &
+  > "$OUT/$SAGAN_RUN.log" 2>&1 &
 sagan=$!
 # SASR-Net x4, the shipped architecture (48 channels, 3 groups x 4 blocks); its cosine schedule spans
 # SASR_STEPS (default 60000) over as many sessions as that takes.
 "$PY" -m models.train sasr --data data/sasr.npz --out "$RUNS/sasr_x4" --device "$DEVICE" \
   --channels 48 --groups 3 --blocks 4 --steps "${SASR_STEPS:-60000}" --every 5000 --val-limit 60 --quiet --minutes "$MINUTES" \
+  --detail-weight "${SASR_DETAIL_WEIGHT:-0}" \
   > "$OUT/sasr_x4.log" 2>&1 &
 sasr=$!
 status=0
 wait $sagan || status=$?
 wait $sasr || status=$?
-for run in sagan64 sasr_x4; do
+for run in "$SAGAN_RUN" sasr_x4; do
   [ -f "$RUNS/$run/last.ckpt" ] && cp "$RUNS/$run/last.ckpt" "$OUT/${run}_last.ckpt"
 done
-tail -n 3 "$OUT/sagan64.log" "$OUT/sasr_x4.log"
+tail -n 3 "$OUT/$SAGAN_RUN.log" "$OUT/sasr_x4.log"
 exit $status
