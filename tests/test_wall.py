@@ -339,13 +339,14 @@ def test_a_stopped_broker_does_not_stop_playback(broker, tmp_path: Path) -> None
     player = _player(show, "r0c0", "p0", broker.address, time.time() - 5, log, seconds=30)
     config = BrokerConfig.parse(broker.address)
     fleet = Fleet(config, "testwall").start()
+    restarted: LocalBroker | None = None
     try:
         before = _wait(fleet, lambda s: "p0" in s and s["p0"].extra.get("frames", 0) > 0, 25, "p0")["p0"]
         fleet.close()
         broker.stop()
         time.sleep(3.0)
         assert player.poll() is None, "the player exited when the broker went away"
-        LocalBroker(broker.folder, broker.port).start()
+        restarted = LocalBroker(broker.folder, broker.port).start()
         fleet = Fleet(config, "testwall").start(timeout=5)
         after = _wait(fleet, lambda s: "p0" in s and s["p0"].extra.get("connects", 0) >= 2, 20, "a reconnect")["p0"]
         # frames kept coming while the broker was away (about FPS a second)
@@ -353,6 +354,8 @@ def test_a_stopped_broker_does_not_stop_playback(broker, tmp_path: Path) -> None
     finally:
         fleet.close()
         stop_players([player])
+        if restarted is not None:
+            restarted.stop()  # the test's own broker: the fixture stops only the one it started
     assert "lost the broker" in log.read_text()
 
 
