@@ -70,16 +70,14 @@ def reference_from_checkpoints(paths: list[Path], meta: dict[str, str]) -> nn.Mo
 
 def run(args: argparse.Namespace) -> ExportReport:
     model, payload = load_model(args.checkpoint, use_ema=True)
-    if args.lattice_period is not None:
-        try:
-            model.generator.set_lattice_period(args.lattice_period)
-        except ValueError as exc:
-            raise ExportError(f"--lattice-period: {exc}") from None
-    if args.checkerboard_damping is not None:
-        try:
-            model.generator.set_checkerboard_damping(args.checkerboard_damping)
-        except ValueError as exc:
-            raise ExportError(f"--checkerboard-damping: {exc}") from None
+    filters = (("--lattice-period", args.lattice_period, model.generator.set_lattice_period),
+               ("--checkerboard-damping", args.checkerboard_damping, model.generator.set_checkerboard_damping))
+    for flag, value, apply in filters:
+        if value is not None:
+            try:
+                apply(value)
+            except ValueError as exc:
+                raise ExportError(f"{flag}: {exc}") from None
     if not 0 <= args.fixed_pattern <= MAX_FIXED_PATTERN_SAMPLES:
         raise ExportError(f"--fixed-pattern: samples per style must be 0 to {MAX_FIXED_PATTERN_SAMPLES}, "
                           f"got {args.fixed_pattern}")

@@ -284,8 +284,6 @@ class Generator(nn.Module):
                 h = self.attention[str(i)](h)
         h = self.out_conv(F.relu(self.out_bn(h)))
         image = (torch.tanh(h) + 1) * 0.5  # RGB in [0, 1]
-        if self.lattice is None and self.fixed_pattern is None and self.checkerboard is None:
-            return image
         # the output filters, each for one measured artefact: the grid, the diagonal detail the upscaler would
         # turn into a hatch, and last what still sticks to pixel positions (measured after the other two)
         if self.lattice is not None:
