@@ -211,6 +211,25 @@ def test_a_rate_given_on_resume_wins_and_otherwise_the_run_keeps_its_own(bundle1
     assert rates() == ([2e-5, 2e-4], [1e-4])  # resuming without a rate keeps the run's
 
 
+def test_output_filters_given_on_resume_join_training_and_otherwise_the_run_keeps_its_own(
+        bundle16: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    common = ["--data", str(bundle16), "--out", str(run), "--every", "10", *TINY]
+
+    def filters() -> tuple[int, float]:
+        config = read_checkpoint(run / "last.ckpt")["config"]
+        return config["lattice_period"], config["checkerboard_damping"]
+
+    assert train_sagan.main([*common, "--steps", "1"]) == 0
+    assert filters() == (0, 0.0)
+    assert train_sagan.main([*common, "--steps", "2", "--lattice-period", "4", "--checkerboard-damping", "0.3"]) == 0
+    assert filters() == (4, 0.3)  # D now judges filtered pictures
+    assert train_sagan.main([*common, "--steps", "3"]) == 0
+    assert filters() == (4, 0.3)
+    model, _ = load_model(run / "last.ckpt")
+    assert model.generator.lattice is not None and model.generator.checkerboard is not None
+
+
 def test_training_runs_resumes_and_exports(bundle16: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert train_sagan.main(["--data", str(bundle16), "--out", str(run), "--steps", "2", "--every", "2",

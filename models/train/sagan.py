@@ -56,8 +56,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--d-steps", type=int, default=2, help="discriminator updates per generator update")
     p.add_argument("--cond-lr-mult", type=float, default=10.0,
                    help="learning-rate multiplier for the generator's style-conditional batch-norm parameters")
-    p.add_argument("--lattice-period", type=int, default=0, metavar="P",
-                   help="a new run's generator removes its P-pixel grid pattern (models.sagan.LatticeFilter)")
+    # The output filters have no weights, so a resumed run can take them up: D then judges filtered pictures,
+    # and G learns to paint detail that survives them (rather than the filters being added at export only).
+    p.add_argument("--lattice-period", type=int, default=None, metavar="P",
+                   help="the generator removes its P-pixel grid pattern (models.sagan.LatticeFilter); "
+                        "on resume, given: overrides the run's own")
+    p.add_argument("--checkerboard-damping", type=float, default=None, metavar="D",
+                   help="the generator damps its diagonal near-Nyquist detail by D (models.sagan.CheckerboardFilter); "
+                        "on resume, given: overrides the run's own")
     p.add_argument("--attention-at", type=int, nargs="*", default=None,
                    help="feature-map sizes with self-attention (default 32, and 64 from 128 px); 16 is "
                         "1.5-2.7x faster per step on a CPU")
@@ -212,14 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     bundle = Bundle.load(args.data)
     resolution = bundle.info["size"]
     state = common.resume(args.out, args.no_resume)
+    filters = {name: value for name, value in (("lattice_period", args.lattice_period),
+                                               ("checkerboard_damping", args.checkerboard_damping))
+               if value is not None}
     if state is not None:
-        model: SAGAN = create_model("sagan", **state["config"])
+        model: SAGAN = create_model("sagan", **{**state["config"], **filters})
         model.load_state_dict(state["state_dict"])
     else:
         model = create_model(
             "sagan", resolution=resolution, latent_dim=args.latent_dim, classes=tuple(bundle.classes),
             g_channels=args.g_channels, d_channels=args.d_channels,
-            attention_at=tuple(args.attention_at or ()), lattice_period=args.lattice_period,
+            attention_at=tuple(args.attention_at or ()), **filters,
         )
     if list(model.config.classes) != bundle.classes:
         raise ValueError(f"{args.data}: classes {bundle.classes} differ from the checkpoint's")
