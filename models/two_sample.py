@@ -11,8 +11,11 @@ cannot be told apart, 1.0 means every image gives itself away.
 
 Anchors are printed beside the generated set, measured the same way: held-out real against other real
 paintings (the floor, ~0.5), and real paintings reduced to 64 px and enlarged bicubically (what a perfect
-64 px generator with a bicubic upscaler would score). Real paintings are the held-out split of
-``models.data`` (the path-hash rule), with their letterbox bars cut and the centre square taken.
+64 px generator with a bicubic upscaler would score). With ``--upscaler`` (an ONNX x4 upscaler, such as the
+pack's ``sasr_x4.onnx``), also real paintings reduced to 64 px and enlarged by it: what a perfect 64 px
+generator would score with that upscaler, which tells the generator's share of the score from the
+upscaler's. Real paintings are the held-out split of ``models.data`` (the path-hash rule), with their
+letterbox bars cut and the centre square taken.
 """
 
 from __future__ import annotations
@@ -102,30 +105,49 @@ def real_paintings(root: Path, split: str) -> list[np.ndarray]:
     return out
 
 
+def at_64(img: np.ndarray) -> np.ndarray:
+    return cv2.resize(img, (64, 64), interpolation=cv2.INTER_AREA)
+
+
 def at_64_bicubic(img: np.ndarray) -> np.ndarray:
-    small = cv2.resize(img, (64, 64), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (SIZE, SIZE), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(at_64(img), (SIZE, SIZE), interpolation=cv2.INTER_CUBIC)
 
 
-def run(real_root: Path, generated: Path, limit: int = 400, seed: int = 0) -> dict[str, float]:
+def at_64_upscaled(images: list[np.ndarray], upscaler: Path, batch: int = 16) -> list[np.ndarray]:
+    """``images`` reduced to 64 px and enlarged by an ONNX upscaler (the runtime's wrapper checks its contract)."""
+    from installation.inference.generator import Upscaler, to_uint8
+
+    model = Upscaler(upscaler, threads=1)
+    small = np.stack([at_64(img) for img in images]).astype(np.float32).transpose(0, 3, 1, 2) / 255
+    out = np.concatenate([to_uint8(model.upscale(small[k : k + batch])) for k in range(0, len(small), batch)])
+    return [to_size(img) for img in out]
+
+
+def run(real_root: Path, generated: Path, limit: int = 400, seed: int = 0,
+        upscaler: Path | None = None) -> dict[str, float]:
     rng = np.random.default_rng(seed)
-    held = real_paintings(real_root, "heldout")
+    held = [to_size(i) for i in real_paintings(real_root, "heldout")[:limit]]
     train = real_paintings(real_root, "train")
-    train = [train[i] for i in rng.permutation(len(train))[:limit]]
-    gen = [img for p in sorted(generated.glob("*.png")) if (img := read_rgb(p)) is not None]
-    feats = {
-        "heldout": np.stack([image_features(to_size(i)) for i in held[:limit]]),
-        "train": np.stack([image_features(to_size(i)) for i in train]),
-        "heldout_64px_bicubic": np.stack([image_features(at_64_bicubic(to_size(i))) for i in held[:limit]]),
-        "generated": np.stack([image_features(to_size(i)) for i in gen]),
-    }
-    return {
-        "real_vs_real": cv_accuracy(feats["heldout"], feats["train"], seed),
-        "real_vs_real_at_64px_bicubic": cv_accuracy(feats["train"], feats["heldout_64px_bicubic"], seed),
-        "real_vs_generated": cv_accuracy(feats["heldout"], feats["generated"], seed),
+    train = [to_size(train[i]) for i in rng.permutation(len(train))[:limit]]
+    gen = [to_size(img) for p in sorted(generated.glob("*.png")) if (img := read_rgb(p)) is not None]
+    if min(len(held), len(train), len(gen)) < FOLDS:
+        raise ValueError(f"too few images for {FOLDS}-fold cross-validation: {len(held)} held-out real, "
+                         f"{len(train)} other real, {len(gen)} generated")
+
+    def features(images: list[np.ndarray]) -> np.ndarray:
+        return np.stack([image_features(i) for i in images])
+
+    real, other = features(held), features(train)
+    result = {
+        "real_vs_real": cv_accuracy(real, other, seed),
+        "real_vs_real_at_64px_bicubic": cv_accuracy(other, features([at_64_bicubic(i) for i in held]), seed),
+        "real_vs_generated": cv_accuracy(real, features(gen), seed),
         "n_generated": float(len(gen)),
-        "n_heldout": float(min(len(held), limit)),
+        "n_heldout": float(len(held)),
     }
+    if upscaler is not None:
+        result["real_vs_real_at_64px_upscaled"] = cv_accuracy(other, features(at_64_upscaled(held, upscaler)), seed)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,11 +155,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--real", type=Path, required=True, help="folder of style folders of real paintings")
     p.add_argument("--generated", type=Path, required=True, help="folder of generated PNGs")
     p.add_argument("--limit", type=int, default=400, help="at most this many real paintings per set")
+    p.add_argument("--upscaler", type=Path, default=None,
+                   help="ONNX x4 upscaler: also score real paintings reduced to 64 px and enlarged by it")
+    p.add_argument("--seed", type=int, default=0, help="which images and folds (repeat with others for the noise)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
-    result = run(args.real, args.generated, args.limit)
-    for key in ("real_vs_real", "real_vs_real_at_64px_bicubic", "real_vs_generated"):
-        print(f"{key:32s} {result[key]:.3f}")
+    if not 2 * FOLDS <= args.limit <= 100_000:
+        p.error(f"--limit must be from {2 * FOLDS} to 100000")
+    for folder in (args.real, args.generated):
+        if not folder.is_dir():
+            p.error(f"{folder}: no such folder")
+    if args.upscaler is not None and not args.upscaler.is_file():
+        p.error(f"{args.upscaler}: no such file")
+    try:
+        result = run(args.real, args.generated, args.limit, args.seed, args.upscaler)
+    except ValueError as exc:  # too few images, or an upscaler that breaks the contract
+        p.exit(2, f"error: {exc}\n")
+    for key in ("real_vs_real", "real_vs_real_at_64px_bicubic", "real_vs_real_at_64px_upscaled", "real_vs_generated"):
+        if key in result:
+            print(f"{key:32s} {result[key]:.3f}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0
