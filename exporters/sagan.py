@@ -18,7 +18,7 @@ from exporters.onnx_export import (
     provenance,
 )
 from models.checkpoint import file_sha256, load_model
-from models.sagan import measure_fixed_pattern, measure_standing_stats
+from models.sagan import add_output_filter_arguments, measure_fixed_pattern, measure_standing_stats
 
 TRAINING_DATA = ("WikiArt paintings, 7 styles x 1000 (224 px, letterbox bars cut, centre square, resized), "
                  "90% train split; see MODEL_CARD.md")
@@ -27,12 +27,7 @@ LICENSE = "weights: project's own (MIT); trained on WikiArt images (CC BY-NC-SA 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_checkpoint_arguments(p)
-    p.add_argument("--lattice-period", type=int, default=None, metavar="P",
-                   help="remove the output's P-pixel grid pattern (models.sagan.LatticeFilter; 0: off; "
-                        "default: as the checkpoint was trained)")
-    p.add_argument("--checkerboard-damping", type=float, default=None, metavar="A",
-                   help="damp the output's diagonal near-Nyquist detail by A (models.sagan.CheckerboardFilter; "
-                        "0: off; 0.3 for the pack; default: as the checkpoint was trained)")
+    add_output_filter_arguments(p, "default: as the checkpoint was trained")
     p.add_argument("--fixed-pattern", type=int, default=0, metavar="N",
                    help="remove the texture the generator paints at the same place in every picture, measured "
                         "on N samples per style (models.sagan.FixedPatternFilter; 0: off; 1024 for the pack)")

@@ -13,6 +13,7 @@ contract; the discriminator takes images in [0, 1] too.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -238,6 +239,16 @@ class GeneratorBlock(nn.Module):
         h = F.interpolate(F.relu(self.bn1(x, style)), scale_factor=2, mode="nearest")
         h = self.conv2(F.relu(self.bn2(self.conv1(h), style)))
         return h + self.skip(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+def add_output_filter_arguments(p: argparse.ArgumentParser, unset: str) -> None:
+    """``--lattice-period`` and ``--checkerboard-damping``, the weightless output filters, for the trainer and
+    the exporter alike; both default to None, and ``unset`` says what that means to the command."""
+    p.add_argument("--lattice-period", type=int, default=None, metavar="P",
+                   help=f"remove the output's P-pixel grid pattern (LatticeFilter; 0: off; {unset})")
+    p.add_argument("--checkerboard-damping", type=float, default=None, metavar="A",
+                   help=f"damp the output's diagonal near-Nyquist detail by A (CheckerboardFilter; 0: off; "
+                        f"0.3 for the pack; {unset})")
 
 
 class Generator(nn.Module):

@@ -34,7 +34,7 @@ from models.augment import diff_augment
 from models.data import Bundle
 from models.frechet import embedding_fd, frechet_distance, gaussian_stats
 from models.registry import create_model
-from models.sagan import SAGAN, ConditionalBatchNorm, measure_standing_stats, one_hot
+from models.sagan import SAGAN, ConditionalBatchNorm, add_output_filter_arguments, measure_standing_stats, one_hot
 from models.train import common
 
 DEFAULT_G_LR, DEFAULT_D_LR = 1e-4, 4e-4  # TTUR (Heusel et al. 2017; SAGAN's rates)
@@ -58,12 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="learning-rate multiplier for the generator's style-conditional batch-norm parameters")
     # The output filters have no weights, so a resumed run can take them up: D then judges filtered pictures,
     # and G learns to paint detail that survives them (rather than the filters being added at export only).
-    p.add_argument("--lattice-period", type=int, default=None, metavar="P",
-                   help="the generator removes its P-pixel grid pattern (models.sagan.LatticeFilter); "
-                        "on resume, given: overrides the run's own")
-    p.add_argument("--checkerboard-damping", type=float, default=None, metavar="D",
-                   help="the generator damps its diagonal near-Nyquist detail by D (models.sagan.CheckerboardFilter); "
-                        "on resume, given: overrides the run's own")
+    add_output_filter_arguments(p, "default: off for a new run, the run's own on resume")
     p.add_argument("--attention-at", type=int, nargs="*", default=None,
                    help="feature-map sizes with self-attention (default 32, and 64 from 128 px); 16 is "
                         "1.5-2.7x faster per step on a CPU")
