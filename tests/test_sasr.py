@@ -199,6 +199,47 @@ def test_detail_weight_trains_and_is_recorded_in_the_export(tiny_bundle: Path, t
     assert report.metadata["loss"] == "L1 + 0.5 x Fourier amplitude L1"
 
 
+def test_random_blur_softens_each_image_by_its_own_amount() -> None:
+    torch.manual_seed(0)
+    sharp = torch.rand(64, 3, 24, 24)
+    blurred = train_sasr.random_blur(sharp, 1.5)
+    assert blurred.shape == sharp.shape
+    assert torch.allclose(blurred.mean((2, 3)), sharp.mean((2, 3)), atol=0.03)  # colour kept, detail taken
+
+    def detail(x: torch.Tensor) -> torch.Tensor:  # per image: energy of the finest differences
+        return (x[..., 1:, :] - x[..., :-1, :]).pow(2).mean((1, 2, 3))
+
+    ratio = detail(blurred) / detail(sharp)
+    assert ratio.max() < 1.01 and ratio.min() < 0.2  # never sharper; some strongly blurred
+    assert ratio.std() > 0.1  # widths drawn per image, not one for the batch
+    assert torch.equal(train_sasr.random_blur(sharp, 0.0), sharp)
+
+
+def test_input_blur_trains_is_recorded_and_bounded(tiny_bundle: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert train_sasr.main(["--data", str(tiny_bundle), "--out", str(run), "--steps", "3", "--input-blur", "0.8",
+                            *TINY]) == 0
+    assert "Gaussian blur sigma U(0, 0.8)" in read_checkpoint(run / "last.ckpt")["data"]["degradation"]
+    with pytest.raises(SystemExit) as err:
+        train_sasr.parse_args(["--data", str(tiny_bundle), "--out", str(run), "--input-blur", "9"])
+    assert err.value.code == 2 and "--input-blur 9.0 is outside" in capsys.readouterr().err
+
+
+def test_a_slim_checkpoint_continues_with_a_fresh_optimiser(tiny_bundle: Path, tmp_path: Path) -> None:
+    from exporters.checkpoints import slim_checkpoint
+
+    run = tmp_path / "run"
+    assert train_sasr.main(["--data", str(tiny_bundle), "--out", str(run), "--steps", "2", *TINY]) == 0
+    cont = tmp_path / "cont"
+    cont.mkdir()
+    slim_checkpoint(run / "last.ckpt", cont / "last.ckpt")
+    assert "optim" not in read_checkpoint(cont / "last.ckpt")
+    assert train_sasr.main(["--data", str(tiny_bundle), "--out", str(cont), "--steps", "4", *TINY]) == 0
+    assert read_checkpoint(cont / "last.ckpt")["step"] == 4
+    assert "continued from slim weights at step 2" in (cont / "log.txt").read_text()
+
+
 def test_resume_continues_exactly(tiny_bundle: Path, tmp_path: Path) -> None:
     common = ["--data", str(tiny_bundle), "--lr-steps", "6", *TINY]
     assert train_sasr.main([*common, "--out", str(tmp_path / "a"), "--steps", "6"]) == 0

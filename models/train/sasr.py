@@ -45,6 +45,8 @@ PAINTING_STYLES_DIR = "paintings"
 T91_DIR = "sr/T91"
 # Crops flatter than this (the black bars WikiArt images are padded with) teach nothing; resample them.
 FLAT_STD = 0.02
+# Wider than this a 3-sigma kernel outgrows the 24-px LR crop, and the picture is more blur than content.
+MAX_INPUT_BLUR = 3.0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -59,6 +61,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--detail-weight", type=float, default=0.0,
                    help="weight of the Fourier amplitude loss (amplitude_loss) beside L1: above 0 the model draws "
                         "fine detail at the real images' strength where L1 alone averages it away (PSNR costs)")
+    p.add_argument("--input-blur", type=float, default=0.0, metavar="SIGMA",
+                   help="blur each low-resolution crop by a Gaussian of random width in [0, SIGMA] LR pixels, so the "
+                        "model learns to restore inputs softer than a bicubic reduction (a generator's pictures)")
     p.add_argument("--lr-steps", type=int, default=None, help="cosine schedule length (default: --steps)")
     p.add_argument("--val-limit", type=int, default=None, help="validate on at most N held-out images")
     p.add_argument("--eval-only", action="store_true", help="print held-out PSNR of --checkpoint and exit")
@@ -71,6 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.steps = args.steps or 3000
     args.every = args.every or 250
     args.lr_steps = args.lr_steps or args.steps
+    if not 0.0 <= args.input_blur <= MAX_INPUT_BLUR:
+        p.error(f"--input-blur {args.input_blur} is outside 0..{MAX_INPUT_BLUR} pixels")
     if args.crop % args.scale:
         p.error(f"--crop {args.crop} is not a multiple of --scale {args.scale}")
     return args
@@ -141,6 +148,29 @@ class PairSampler:
             return torch.from_numpy(np.ascontiguousarray(np.stack(imgs))).permute(0, 3, 1, 2).float() / 255.0
 
         return to_tensor(lrs), to_tensor(hrs)
+
+
+def random_blur(images: torch.Tensor, max_sigma: float) -> torch.Tensor:
+    """Each image blurred by a separable Gaussian of its own width, uniform in [0, ``max_sigma``] pixels.
+
+    SR data made by bicubic reduction is sharper than what the upscaler is given on the wall: a 64-px
+    generator's top octave has about three quarters of a real painting's power. Trained on a spread of
+    softer inputs, the model learns to restore that detail instead of enlarging its absence (the blind-SR
+    degradations of Zhang et al. 2021 and Wang et al. 2021, blur only: generated pictures have no JPEG
+    or sensor noise).
+    """
+    if max_sigma <= 0:
+        return images
+    n, c, h, w = images.shape
+    radius = max(1, math.ceil(3 * max_sigma))
+    taps = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    sigma = torch.rand(n, 1, dtype=images.dtype, device=images.device) * max_sigma
+    kernel = torch.exp(-0.5 * (taps[None] / sigma.clamp_min(1e-3)) ** 2)  # sigma ~0: a unit impulse
+    kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (n*c, taps), one per channel
+    x = F.pad(images.reshape(1, n * c, h, w), (radius, radius, radius, radius), mode="replicate")
+    x = F.conv2d(x, kernel[:, None, None, :], groups=n * c)
+    x = F.conv2d(x, kernel[:, None, :, None], groups=n * c)
+    return x.reshape(n, c, h, w)
 
 
 def upscale(model: nn.Module, lr: np.ndarray) -> np.ndarray:
@@ -231,11 +261,14 @@ def main(argv: list[str]) -> int:
         if state["model_name"] != name:
             raise ValueError(f"{args.out}/last.ckpt holds {state['model_name']}, not {name}; use --no-resume")
         model.load_state_dict(state["state_dict"])
-        opt.load_state_dict(state["optim"])
         step = state["step"]
         seconds_before = float(state.get("train_seconds", 0.0))
-        set_rng_state(state["rng"])
-        log_line(args.out, f"resumed at step {step}")
+        if "optim" in state:
+            opt.load_state_dict(state["optim"])
+            set_rng_state(state["rng"])
+            log_line(args.out, f"resumed at step {step}")
+        else:  # a slimmed checkpoint (the pack's): its weights go on with a fresh optimiser
+            log_line(args.out, f"continued from slim weights at step {step} (fresh optimiser)")
 
     sampler = PairSampler(bundle, args.scale, args.crop)
     # Images per source (bundle class), so the exporter's provenance says what was really used.
@@ -250,7 +283,9 @@ def main(argv: list[str]) -> int:
         checkpoint(args.out, model, step=step, epoch=0, optim=opt.state_dict(), metrics=metrics,
                    train_seconds=seconds_before + clock.elapsed(),
                    data={"bundle": str(args.data), "count": len(bundle), "scale": args.scale, "sources": sources,
-                         "degradation": "MATLAB-style antialiased bicubic, uint8 (models.metrics.degrade)",
+                         "degradation": "MATLAB-style antialiased bicubic, uint8 (models.metrics.degrade)"
+                                        + (f", then Gaussian blur sigma U(0, {args.input_blur}) LR px"
+                                           if args.input_blur else ""),
                          "loss": f"L1 + {args.detail_weight} x Fourier amplitude L1" if args.detail_weight else "L1"})
 
     model.train()
@@ -258,7 +293,7 @@ def main(argv: list[str]) -> int:
     running = None
     while not clock.done(step):
         lr_t, hr_t = sampler.batch(args.batch_size)
-        lr_t, hr_t = lr_t.to(device), hr_t.to(device)
+        lr_t, hr_t = random_blur(lr_t.to(device), args.input_blur), hr_t.to(device)
         for group in opt.param_groups:
             group["lr"] = cosine_lr(args.lr, step, args.lr_steps)
         out = model(lr_t)
