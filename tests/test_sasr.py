@@ -226,6 +226,36 @@ def test_input_blur_trains_is_recorded_and_bounded(tiny_bundle: Path, tmp_path: 
     assert err.value.code == 2 and "--input-blur 9.0 is outside" in capsys.readouterr().err
 
 
+def test_adversarial_weight_trains_a_critic_that_resumes_and_stays_out_of_the_export(
+        tiny_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from exporters.checkpoints import slim_checkpoint
+    from exporters.sasr import export_sasr
+
+    run = tmp_path / "run"
+    common = ["--data", str(tiny_bundle), "--out", str(run), "--adversarial-weight", "0.05", *TINY]
+    assert train_sasr.main([*common, "--steps", "2"]) == 0
+    first = read_checkpoint(run / "last.ckpt")
+    assert first["data"]["loss"] == "L1 + 0.05 x patch-critic hinge"
+    assert train_sasr.main([*common, "--steps", "4"]) == 0
+    second = read_checkpoint(run / "last.ckpt")
+    assert "resumed at step 2" in (run / "log.txt").read_text()
+    moved = [k for k in first["critic"] if not torch.equal(first["critic"][k], second["critic"][k])]
+    assert moved, "the critic resumed and kept learning"
+    slim = slim_checkpoint(run / "last.ckpt", tmp_path / "slim.ckpt")
+    assert "critic" not in read_checkpoint(slim)
+    report = export_sasr(slim, tmp_path / "m.onnx")
+    assert report.metadata["loss"] == "L1 + 0.05 x patch-critic hinge"
+    with pytest.raises(SystemExit) as err:
+        train_sasr.parse_args(["--data", str(tiny_bundle), "--out", str(run), "--adversarial-weight", "-1"])
+    assert err.value.code == 2 and "--adversarial-weight -1.0 is outside" in capsys.readouterr().err
+
+
+def test_patch_critic_scores_patches_of_any_size() -> None:
+    critic = train_sasr.PatchCritic(width=8)
+    assert critic(torch.rand(2, 3, 32, 32)).shape == (2, 1, 8, 8)
+    assert critic(torch.rand(1, 3, 20, 28)).shape == (1, 1, 5, 7)
+
+
 def test_a_slim_checkpoint_continues_with_a_fresh_optimiser(tiny_bundle: Path, tmp_path: Path) -> None:
     from exporters.checkpoints import slim_checkpoint
 

@@ -61,6 +61,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--detail-weight", type=float, default=0.0,
                    help="weight of the Fourier amplitude loss (amplitude_loss) beside L1: above 0 the model draws "
                         "fine detail at the real images' strength where L1 alone averages it away (PSNR costs)")
+    p.add_argument("--adversarial-weight", type=float, default=0.0,
+                   help="weight of a patch critic's hinge loss beside L1 (SRGAN/ESRGAN): above 0 the model draws "
+                        "crisp edges and flat areas the critic cannot tell from real crops, at a cost in PSNR")
+    p.add_argument("--critic-lr", type=float, default=1e-4, help="the patch critic's learning rate")
     p.add_argument("--input-blur", type=float, default=0.0, metavar="SIGMA",
                    help="blur each low-resolution crop by a Gaussian of random width in [0, SIGMA] LR pixels, so the "
                         "model learns to restore inputs softer than a bicubic reduction (a generator's pictures)")
@@ -76,6 +80,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.steps = args.steps or 3000
     args.every = args.every or 250
     args.lr_steps = args.lr_steps or args.steps
+    if not 0.0 <= args.adversarial_weight <= 1.0:
+        p.error(f"--adversarial-weight {args.adversarial_weight} is outside 0..1")
     if not 0.0 <= args.input_blur <= MAX_INPUT_BLUR:
         p.error(f"--input-blur {args.input_blur} is outside 0..{MAX_INPUT_BLUR} pixels")
     if args.crop % args.scale:
@@ -148,6 +154,28 @@ class PairSampler:
             return torch.from_numpy(np.ascontiguousarray(np.stack(imgs))).permute(0, 3, 1, 2).float() / 255.0
 
         return to_tensor(lrs), to_tensor(hrs)
+
+
+class PatchCritic(nn.Module):
+    """A small fully convolutional critic that scores each 25-px patch of an image as real or upscaled.
+
+    Spectral norm on every layer keeps it Lipschitz so the hinge game stays stable at a small batch; it
+    exists only in training (the exported model is the upscaler alone) and is saved beside it to resume.
+    """
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        layers: list[nn.Module] = []
+        cin = 3
+        for cout, stride in ((width, 1), (width * 2, 2), (width * 4, 2), (width * 4, 1)):
+            layers += [sn(nn.Conv2d(cin, cout, 3, stride, 1)), nn.LeakyReLU(0.2)]
+            cin = cout
+        layers.append(sn(nn.Conv2d(cin, 1, 3, 1, 1)))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x * 2 - 1)
 
 
 def random_blur(images: torch.Tensor, max_sigma: float) -> torch.Tensor:
@@ -230,6 +258,16 @@ def amplitude_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(torch.fft.rfft2(output).abs(), torch.fft.rfft2(target).abs()) / math.sqrt(pixels)
 
 
+def loss_name(args: argparse.Namespace) -> str:
+    """The training loss in words, for the checkpoint and the exported model's metadata."""
+    terms = ["L1"]
+    if args.detail_weight:
+        terms.append(f"{args.detail_weight} x Fourier amplitude L1")
+    if args.adversarial_weight:
+        terms.append(f"{args.adversarial_weight} x patch-critic hinge")
+    return " + ".join(terms)
+
+
 def cosine_lr(base: float, step: int, total: int) -> float:
     """Cosine decay from ``base`` to 1% of it over ``total`` steps (constant afterwards)."""
     t = min(step, total) / max(total, 1)
@@ -255,6 +293,8 @@ def main(argv: list[str]) -> int:
     model = create_model(name, scale=args.scale, channels=args.channels, n_groups=args.groups,
                          n_blocks=args.blocks).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    critic = PatchCritic().to(device) if args.adversarial_weight else None
+    critic_opt = torch.optim.Adam(critic.parameters(), lr=args.critic_lr, betas=(0.0, 0.9)) if critic else None
     step, seconds_before = 0, 0.0
     state = resume(args.out, args.no_resume)
     if state is not None:
@@ -263,6 +303,9 @@ def main(argv: list[str]) -> int:
         model.load_state_dict(state["state_dict"])
         step = state["step"]
         seconds_before = float(state.get("train_seconds", 0.0))
+        if critic is not None and critic_opt is not None and "critic" in state:
+            critic.load_state_dict(state["critic"])
+            critic_opt.load_state_dict(state["critic_optim"])
         if "optim" in state:
             opt.load_state_dict(state["optim"])
             set_rng_state(state["rng"])
@@ -280,13 +323,15 @@ def main(argv: list[str]) -> int:
                        f"batch {args.batch_size} x {args.crop} px, {torch.get_num_threads()} threads")
 
     def save() -> None:
-        checkpoint(args.out, model, step=step, epoch=0, optim=opt.state_dict(), metrics=metrics,
+        adversarial = {"critic": critic.state_dict(), "critic_optim": critic_opt.state_dict()} \
+            if critic is not None and critic_opt is not None else {}
+        checkpoint(args.out, model, step=step, epoch=0, optim=opt.state_dict(), metrics=metrics, **adversarial,
                    train_seconds=seconds_before + clock.elapsed(),
                    data={"bundle": str(args.data), "count": len(bundle), "scale": args.scale, "sources": sources,
                          "degradation": "MATLAB-style antialiased bicubic, uint8 (models.metrics.degrade)"
                                         + (f", then Gaussian blur sigma U(0, {args.input_blur}) LR px"
                                            if args.input_blur else ""),
-                         "loss": f"L1 + {args.detail_weight} x Fourier amplitude L1" if args.detail_weight else "L1"})
+                         "loss": loss_name(args)})
 
     model.train()
     bar = progress(args.steps, step, args.quiet, name)
@@ -300,6 +345,15 @@ def main(argv: list[str]) -> int:
         loss = F.l1_loss(out, hr_t)
         if args.detail_weight:
             loss = loss + args.detail_weight * amplitude_loss(out, hr_t)
+        if critic is not None and critic_opt is not None:
+            # hinge loss: the critic learns real crops from upscaled ones, then the upscaler learns to pass
+            critic_loss = F.relu(1 - critic(hr_t)).mean() + F.relu(1 + critic(out.detach())).mean()
+            critic_opt.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            critic_opt.step()
+            critic.requires_grad_(False)  # the upscaler's step must not train the critic
+            loss = loss - args.adversarial_weight * critic(out).mean()
+            critic.requires_grad_(True)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
