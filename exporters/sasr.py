@@ -62,6 +62,8 @@ def export_sasr(checkpoint: Path, out: Path, training_data: str = TRAINING_DATA)
         training_data = f"{TRAINING_DATA} [bundle images per source: {counts}; 10% held out by path hash]"
     if data.get("loss"):
         extra["loss"] = data["loss"]  # "L1" or "L1 + W x Fourier amplitude L1" (the last run's)
+    if data.get("interpolation"):  # a blend of two fine-tunes (exporters interpolate): alpha and both sources
+        extra["interpolation"] = json.dumps(data["interpolation"])
     if payload.get("train_seconds"):
         extra["training_minutes"] = f"{payload['train_seconds'] / 60:.1f}"
     meta = {"scale": str(scale), **provenance(training_data=training_data, license=LICENSE,

@@ -89,3 +89,42 @@ def test_export_refuses_metadata_that_contradicts_shapes(tmp_path: Path) -> None
     with pytest.raises(ExportError, match="input 'z' axis 1 is 8, expected 16"):
         export_onnx(model, inputs(2), tmp_path / "g.onnx", kind="generator", metadata=meta, make_inputs=inputs)
     assert not (tmp_path / "g.onnx").exists()
+
+
+def test_interpolate_blends_two_fine_tunes_and_the_export_says_how(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    from models.checkpoint import read_checkpoint
+
+    torch.manual_seed(0)
+    base = save_checkpoint(tmp_path / "base.ckpt", create_model("sasr_x4", channels=8, n_groups=1, n_blocks=1),
+                           step=10, data={"loss": "L1"})
+    tuned = create_model("sasr_x4", channels=8, n_groups=1, n_blocks=1)
+    for p in tuned.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    other = save_checkpoint(tmp_path / "other.ckpt", tuned, step=12, data={"loss": "L1 + 0.02 x patch-critic hinge"})
+    w_base, w_other = read_checkpoint(base)["state_dict"], read_checkpoint(other)["state_dict"]
+
+    for alpha, expect in ((0.0, w_base), (1.0, w_other)):
+        out = tmp_path / f"blend{alpha}.ckpt"
+        assert exporters_main(["interpolate", str(base), str(other), "--alpha", str(alpha), "--out", str(out)]) == 0
+        blended = read_checkpoint(out)["state_dict"]
+        assert all(torch.allclose(blended[k], expect[k]) for k in expect)
+    half = tmp_path / "half.ckpt"
+    assert exporters_main(["interpolate", str(base), str(other), "--alpha", "0.5", "--out", str(half)]) == 0
+    blended = read_checkpoint(half)["state_dict"]
+    key = next(k for k, v in w_base.items() if v.is_floating_point() and not torch.equal(v, w_other[k]))
+    assert torch.allclose(blended[key], (w_base[key] + w_other[key]) / 2)
+    capsys.readouterr()
+
+    assert exporters_main(["sasr", "--checkpoint", str(half), "--out", str(tmp_path / "half.onnx")]) == 0
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "half.onnx")).metadata_props}
+    assert '"alpha": 0.5' in meta["interpolation"] and meta["loss"] == "L1 + 0.02 x patch-critic hinge"
+
+    # a different architecture, or alpha out of range: one line, exit 2
+    wide = save_checkpoint(tmp_path / "wide.ckpt", create_model("sasr_x4", channels=16, n_groups=1, n_blocks=1))
+    for args in ([str(base), str(wide), "--alpha", "0.5"], [str(base), str(other), "--alpha", "1.5"]):
+        proc = subprocess.run([sys.executable, "-m", "exporters", "interpolate", *args, "--out",
+                               str(tmp_path / "bad.ckpt")], capture_output=True, text=True, cwd=REPO)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "bad.ckpt").exists()
