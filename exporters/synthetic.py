@@ -72,6 +72,7 @@ def tiny_pack(root: Path) -> Path:
     import torch
 
     from exporters.__main__ import main as exporters_main
+    from installation.pack import PACK_FILES
     from models.checkpoint import save_checkpoint
     from models.registry import create_model
 
@@ -83,7 +84,7 @@ def tiny_pack(root: Path) -> Path:
     u = save_checkpoint(root / "u.ckpt", create_model("sasr_x2", channels=8, n_groups=1, n_blocks=1))
     e = save_checkpoint(root / "e.ckpt", create_model("painting_encoder", classes=STYLES, work_size=112))
     assert exporters_main(["sagan", "--checkpoint", str(g), "--out", str(root / "sagan.onnx")]) == 0
-    assert exporters_main(["sasr", "--checkpoint", str(u), "--out", str(root / "sasr_x4.onnx")]) == 0
+    assert exporters_main(["sasr", "--checkpoint", str(u), "--out", str(root / PACK_FILES["upscaler"])]) == 0
     assert exporters_main(["encoder", "--checkpoint", str(e), "--out", str(root / "encoder.onnx")]) == 0
     shutil.copy(repo / "assets" / "models" / "emotion.onnx", root / "emotion.onnx")
     return root

@@ -180,7 +180,7 @@ def run_doctor(models: str | None = None) -> int:
             model = WRAPPERS[kind](path)
             ms = (time.perf_counter() - t0) * 1e3
             size = path.stat().st_size / 1e6
-            print(f"  ok   {kind:9s} {name:14s} {size:5.1f} MB, loads in {ms:4.0f} ms ({model.providers[0]})")
+            print(f"  ok   {kind:9s} {name:18s} {size:5.1f} MB, loads in {ms:4.0f} ms ({model.providers[0]})")
         except ModelContractError as exc:
             failures += 1
             print(f"  FAIL {kind:9s} {exc}")

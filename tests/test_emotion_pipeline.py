@@ -27,6 +27,7 @@ from installation.inference.emotion import EmotionClassifier
 from installation.inference.encoder import PaintingEncoder
 from installation.inference.generator import Generator, Upscaler
 from installation.inference.session import create_session
+from installation.pack import PACK_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 EMOTION = REPO / "assets" / "models" / "emotion.onnx"
@@ -147,7 +148,7 @@ def test_mapping_blend_and_validation() -> None:
 
 
 def test_paint_keeps_the_candidate_most_in_style(pack: Path) -> None:
-    gen, up = Generator(pack / "sagan.onnx", threads=1), Upscaler(pack / "sasr_x4.onnx", threads=1)
+    gen, up = Generator(pack / "sagan.onnx", threads=1), Upscaler(pack / PACK_FILES["upscaler"], threads=1)
     enc = PaintingEncoder(pack / "encoder.onnx", threads=1)
     mix = blend({"happy": 1.0}, mapping_matrix(DEFAULT_MAPPING, list(DEFAULT_MAPPING), gen.classes),
                 list(DEFAULT_MAPPING))

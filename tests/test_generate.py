@@ -15,6 +15,7 @@ import torch
 from exporters.__main__ import main as exporters_main
 from installation.generate import generate_collection
 from installation.inference.generator import Generator, Upscaler, to_uint8
+from installation.pack import PACK_FILES
 from models.checkpoint import save_checkpoint
 from models.registry import create_model
 
@@ -30,12 +31,12 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                                       latent_dim=8, classes=("ink", "oil", "pastel")))
     u = save_checkpoint(root / "u.ckpt", create_model("sasr_x2", channels=8, n_groups=1, n_blocks=1))
     assert exporters_main(["sagan", "--checkpoint", str(g), "--out", str(root / "sagan.onnx")]) == 0
-    assert exporters_main(["sasr", "--checkpoint", str(u), "--out", str(root / "sasr_x4.onnx")]) == 0
+    assert exporters_main(["sasr", "--checkpoint", str(u), "--out", str(root / PACK_FILES["upscaler"])]) == 0
     return root
 
 
 def test_collection_and_manifest_regenerate_exactly(pack: Path, tmp_path: Path) -> None:
-    gen, up = Generator(pack / "sagan.onnx"), Upscaler(pack / "sasr_x4.onnx")
+    gen, up = Generator(pack / "sagan.onnx"), Upscaler(pack / PACK_FILES["upscaler"])
     manifest = generate_collection(gen, tmp_path, count=7, seed=3, mix=0.5, upscaler=up, batch=3, progress=False)
     files = sorted(p.name for p in tmp_path.glob("*.png"))
     assert files == [f"{i:04d}.png" for i in range(7)]

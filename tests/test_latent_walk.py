@@ -13,6 +13,7 @@ from conftest import PACK, gl_context_fixture, render_frame
 from helpers.renders import render_twice
 
 from installation.inference.generator import Generator, Upscaler
+from installation.pack import PACK_FILES
 from installation.render import PostSettings, RenderContext
 from installation.scenes import SceneEnv
 from installation.scenes.latent_walk import LatentWalkParams, LatentWalkScene, WalkPlan, slerp
@@ -120,7 +121,7 @@ rc = gl_context_fixture((W, H))
 
 @pytest.fixture(scope="module")
 def models() -> tuple[Generator, Upscaler]:
-    return Generator(PACK / "sagan.onnx", threads=1), Upscaler(PACK / "sasr_x4.onnx", threads=1)
+    return Generator(PACK / "sagan.onnx", threads=1), Upscaler(PACK / PACK_FILES["upscaler"], threads=1)
 
 
 def walk_params(**kw: object) -> LatentWalkParams:

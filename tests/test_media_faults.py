@@ -17,6 +17,7 @@ from conftest import PACK, headless_context
 from helpers.faults import pack_copy, write_noise_video
 
 from installation.faults import FaultLog
+from installation.pack import PACK_FILES
 from installation.render import RenderContext
 from installation.render.textures import read_image
 from installation.scenes import SceneEnv, create_scene
@@ -271,7 +272,8 @@ def test_damaged_models_fall_back_or_degrade(rc: RenderContext, tmp_path: Path) 
     for i, c in enumerate(COLOURS):
         solid_png(folder / f"img{i}.png", c)
     pack = pack_copy(tmp_path / "pack")
-    (pack / "sasr_x4.onnx").write_bytes((pack / "sasr_x4.onnx").read_bytes()[:2000])  # optional model: damaged
+    upscaler = pack / PACK_FILES["upscaler"]
+    upscaler.write_bytes(upscaler.read_bytes()[:2000])  # optional model: damaged
     path = tmp_path / "mirror.yaml"
     path.write_text(mirror_show(pack, folder, tmp_path / "no-camera.avi"))
     show = load_show_text(path.read_text(), str(path))

@@ -72,8 +72,10 @@ def test_doctor_reports_what_the_kiosk_relies_on(tmp_path: Path) -> None:
 
 def test_doctor_succeeds_on_a_complete_pack() -> None:
     # the success path: every model of the bundled pack loads -> "all models load", exit 0 (failure is exit 1)
-    if not all((REPO / "assets" / "models" / f"{n}.onnx").is_file() for n in ("emotion", "sagan", "sasr_x4",
-                                                                                "encoder")):
+    from installation.pack import PACK_FILES
+
+    if not all((REPO / "assets" / "models" / PACK_FILES[kind]).is_file() for kind in ("emotion", "generator",
+                                                                                       "upscaler", "encoder")):
         pytest.skip("the default pack is incomplete here")
     proc = subprocess.run([sys.executable, "-m", "installation.cli", "doctor"], capture_output=True, text=True,
                           cwd=REPO, timeout=120)
