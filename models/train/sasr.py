@@ -336,6 +336,11 @@ def main(argv: list[str]) -> int:
     model.train()
     bar = progress(args.steps, step, args.quiet, name)
     running = None
+    margin = None  # the critic's mean score on real crops minus on upscaled ones (0: it cannot tell them apart)
+
+    def critic_note() -> str:
+        return f" critic margin {margin:.3f}" if margin is not None else ""
+
     while not clock.done(step):
         lr_t, hr_t = sampler.batch(args.batch_size)
         lr_t, hr_t = random_blur(lr_t.to(device), args.input_blur), hr_t.to(device)
@@ -347,7 +352,10 @@ def main(argv: list[str]) -> int:
             loss = loss + args.detail_weight * amplitude_loss(out, hr_t)
         if critic is not None and critic_opt is not None:
             # hinge loss: the critic learns real crops from upscaled ones, then the upscaler learns to pass
-            critic_loss = F.relu(1 - critic(hr_t)).mean() + F.relu(1 + critic(out.detach())).mean()
+            real_score, fake_score = critic(hr_t), critic(out.detach())
+            critic_loss = F.relu(1 - real_score).mean() + F.relu(1 + fake_score).mean()
+            gap = (real_score.mean() - fake_score.mean()).item()
+            margin = gap if margin is None else 0.98 * margin + 0.02 * gap
             critic_opt.zero_grad(set_to_none=True)
             critic_loss.backward()
             critic_opt.step()
@@ -360,15 +368,15 @@ def main(argv: list[str]) -> int:
         step += 1
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         bar.update(1)
-        bar.set_postfix(l1=f"{running:.4f}")
+        bar.set_postfix(loss=f"{running:.4f}")
         if step % args.every == 0 and not clock.done(step):
             metrics = evaluate(model, bundle, args.scale, args.val_limit)
-            log_line(args.out, f"step {step} l1 {running:.4f} {format_metrics(metrics)}")
+            log_line(args.out, f"step {step} loss {running:.4f}{critic_note()} {format_metrics(metrics)}")
             save()
     bar.close()
     # Every chunk ends validated and saved, so the checkpoint's metrics describe its own weights.
     metrics = evaluate(model, bundle, args.scale, args.val_limit)
-    log_line(args.out, f"step {step} l1 {running if running is not None else float('nan'):.4f} "
+    log_line(args.out, f"step {step} loss {running if running is not None else float('nan'):.4f}{critic_note()} "
                        f"({clock.elapsed() / 60:.1f} min this run, "
                        f"{(seconds_before + clock.elapsed()) / 60:.1f} in all) {format_metrics(metrics)}")
     save()
