@@ -41,9 +41,14 @@ def slim_checkpoint(src: Path, dst: Path) -> Path:
     if payload.get("ema_state_dict"):
         keep["state_dict"] = payload["ema_state_dict"]
     keep["slimmed_from"] = {"sha256": file_sha256(src), "step": payload.get("step")}
+    return write_payload(keep, dst)
+
+
+def write_payload(payload: dict[str, Any], dst: Path) -> Path:
+    """Save a checkpoint payload through a temporary file, so a full disk never leaves half a checkpoint."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_suffix(dst.suffix + ".tmp")
-    torch.save(keep, tmp)
+    torch.save(payload, tmp)
     tmp.replace(dst)
     return dst
 
@@ -75,8 +80,4 @@ def interpolate_checkpoints(base: Path, other: Path, alpha: float, dst: Path) ->
     payload["data"] = {**b.get("data", {}), "interpolation": {
         "alpha": alpha, "base": {"sha256": file_sha256(base), "step": a.get("step")},
         "other": {"sha256": file_sha256(other), "step": b.get("step")}}}
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(dst.suffix + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(dst)
-    return dst
+    return write_payload(payload, dst)

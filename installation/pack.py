@@ -12,7 +12,7 @@ PACK_FILES = {
     "emotion": "emotion.onnx",
     "generator": "sagan.onnx",
     # SASR x4 blended with its adversarial fine-tune: crisper edges on the wall. sasr_x4.onnx, the
-    # PSNR-trained model it starts from, ships beside it for photographs and the Set5/Set14 benchmark.
+    # PSNR-trained model it starts from, ships beside it for faithful enlargement and the Set5/Set14 benchmark.
     "upscaler": "sasr_x4_wall.onnx",
     "encoder": "encoder.onnx",
     "stylizer": "stylizer_transform.onnx",  # converted from Magenta's arbitrary style transfer (exporters/stylizer.py)
