@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from exporters.onnx_export import ExportReport, export_onnx, provenance
+from exporters.onnx_export import ExportReport, add_checkpoint_arguments, export_onnx, parse_meta, provenance
 from models.checkpoint import file_sha256, load_model
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,12 @@ PARITY_SIZE = (24, 40)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", type=Path, required=True, help="SASR-Net checkpoint (.ckpt)")
-    p.add_argument("--out", type=Path, required=True, help="ONNX file to write")
+    add_checkpoint_arguments(p)
     p.add_argument("--training-data", default=TRAINING_DATA, help="provenance text stored in the metadata")
 
 
-def export_sasr(checkpoint: Path, out: Path, training_data: str = TRAINING_DATA) -> ExportReport:
+def export_sasr(checkpoint: Path, out: Path, training_data: str = TRAINING_DATA,
+                extra_meta: dict[str, str] | None = None) -> ExportReport:
     """Export one checkpoint; the held-out PSNR stored in it goes into the file's metadata."""
     model, payload = load_model(checkpoint)
     scale = int(model.config.scale)  # type: ignore[attr-defined]
@@ -66,6 +66,7 @@ def export_sasr(checkpoint: Path, out: Path, training_data: str = TRAINING_DATA)
         extra["interpolation"] = json.dumps(data["interpolation"])
     if payload.get("train_seconds"):
         extra["training_minutes"] = f"{payload['train_seconds'] / 60:.1f}"
+    extra.update(extra_meta or {})  # --meta: what the checkpoint cannot say (e.g. the losses of earlier runs)
     meta = {"scale": str(scale), **provenance(training_data=training_data, license=LICENSE,
                                               checkpoint_sha256=file_sha256(checkpoint), **extra)}
 
@@ -86,4 +87,4 @@ def random_inputs(meta: dict[str, str], batch: int) -> tuple[torch.Tensor, ...]:
 
 
 def run(args: argparse.Namespace) -> ExportReport:
-    return export_sasr(args.checkpoint, args.out, args.training_data)
+    return export_sasr(args.checkpoint, args.out, args.training_data, parse_meta(args.meta))

@@ -116,9 +116,11 @@ def test_interpolate_blends_two_fine_tunes_and_the_export_says_how(tmp_path: Pat
     assert torch.allclose(blended[key], (w_base[key] + w_other[key]) / 2)
     capsys.readouterr()
 
-    assert exporters_main(["sasr", "--checkpoint", str(half), "--out", str(tmp_path / "half.onnx")]) == 0
+    assert exporters_main(["sasr", "--checkpoint", str(half), "--out", str(tmp_path / "half.onnx"),
+                           "--meta", "loss_history=10 steps L1, then 2 adversarial"]) == 0
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "half.onnx")).metadata_props}
     assert '"alpha": 0.5' in meta["interpolation"] and meta["loss"] == "L1 + 0.02 x patch-critic hinge"
+    assert meta["loss_history"] == "10 steps L1, then 2 adversarial"  # --meta, as every exporter takes it
 
     # a different architecture, or alpha out of range: one line, exit 2
     wide = save_checkpoint(tmp_path / "wide.ckpt", create_model("sasr_x4", channels=16, n_groups=1, n_blocks=1))

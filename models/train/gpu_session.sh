@@ -14,7 +14,8 @@
 #
 # The width-16 run has plateaued on the CPU (24k-36k steps within noise, MODEL_CARD.md), so a GPU's minutes
 # buy most as a wider network: SAGAN_WIDTH=32 SAGAN_BATCH=64 starts (or continues) RUNS/sagan64_w32 instead,
-# whose full checkpoint is about 4x larger. SASR_DETAIL_WEIGHT=0.5 continues SASR with the pack's detail loss.
+# whose full checkpoint is about 4x larger. SASR_DETAIL_WEIGHT=0.5 continues SASR with the detail loss (the wall
+# upscaler's base); the default, L1 alone, is the recipe of the pack's fidelity model sasr_x4.onnx.
 set -euo pipefail
 OUT=${1:?usage: gpu_session.sh OUT MINUTES [RUNS]}
 MINUTES=${2:?usage: gpu_session.sh OUT MINUTES [RUNS]}
