@@ -6,21 +6,24 @@ with the same model files (whose sha256 the manifest also records).
 
 With ``candidates > 1`` and an encoder, each painting is the best of several latent codes: the one the
 encoder rates most in the asked-for mixture (probabilities weighted by the mixture), skipping any whose
-embedding is a near duplicate of a painting already kept. Candidate ``j`` of painting ``i`` draws its code
-from ``seed + j * count + i``, so ``candidates=1`` is the plain collection; the manifest records each
-kept painting's score and its rank among its candidates.
+embedding is a near duplicate of a painting already kept, and any whose picture, upscaled as the wall will
+show it, sits inside a dark border (:mod:`installation.dark_border`) while another candidate is left.
+Candidate ``j`` of painting ``i`` draws its code from ``seed + j * count + i``, so ``candidates=1`` is the
+plain collection; the manifest records each kept painting's score and how many candidates it was chosen from.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from installation.dark_border import first_without_dark_border
 from installation.files import atomic_write_bytes, atomic_write_text
 from installation.hashing import file_sha256
 from installation.inference.encoder import PaintingEncoder, unit_rows
@@ -84,8 +87,8 @@ def generate_collection(
     out.mkdir(parents=True, exist_ok=True)
     paintings = plan(count, seed, styles, mix)
     if candidates > 1 and encoder is not None:
-        paintings = select(generator, encoder, paintings, seed=seed, candidates=candidates, batch=batch,
-                           progress=progress)
+        paintings = select(generator, encoder, paintings, seed=seed, candidates=candidates, upscaler=upscaler,
+                           batch=batch, progress=progress)
     from tqdm import tqdm
 
     bar = tqdm(total=count, disable=not progress, desc="generate", unit="img")
@@ -118,7 +121,9 @@ def generate_collection(
         **({"selection": {"candidates": candidates, "encoder": {"file": encoder.path.name,
                                                                "sha256": file_sha256(encoder.path)},
                           "score": "encoder probabilities . asked-for mixture, at the generator's resolution",
-                          "near_duplicate_cosine": NEAR_DUPLICATE_COSINE}}
+                          "near_duplicate_cosine": NEAR_DUPLICATE_COSINE,
+                          "dark_border": "passed over when the picture as shown sits inside a dark border "
+                                         "(installation/dark_border.py)"}}
            if candidates > 1 and encoder is not None else {}),
         "paintings": [p.__dict__ for p in paintings],
     }
@@ -127,7 +132,8 @@ def generate_collection(
 
 
 def select(generator: Generator, encoder: PaintingEncoder, paintings: list[Painting], *, seed: int,
-           candidates: int, batch: int = 8, progress: bool = True) -> list[Painting]:
+           candidates: int, upscaler: Upscaler | None = None, batch: int = 8,
+           progress: bool = True) -> list[Painting]:
     """Each painting's latent seed chosen among ``candidates`` (see the module docstring)."""
     from tqdm import tqdm
 
@@ -145,14 +151,23 @@ def select(generator: Generator, encoder: PaintingEncoder, paintings: list[Paint
         weights = np.array([p.style.get(c, 0.0) for c in enc.classes], dtype=np.float32)
         scores = enc.probs @ weights
         unit = unit_rows(enc.embedding)
-        order = np.argsort(-scores)
-        best = int(order[0])
-        for k in order:  # the best-rated candidate that is no near duplicate of a kept painting
-            if not kept or float(np.max(np.stack(kept) @ unit[k])) < NEAR_DUPLICATE_COSINE:
-                best = int(k)
-                break
+        fresh = [k for k in map(int, np.argsort(-scores))  # best-rated first, near duplicates of kept ones out
+                 if not kept or float(np.max(np.stack(kept) @ unit[k])) < NEAR_DUPLICATE_COSINE]
+        # judged as the wall will show it: the upscaler can darken a line the generator left just light enough
+        best = first_without_dark_border(fresh, as_shown(images, upscaler))
+        if best is None:
+            best = fresh[0] if fresh else int(np.argmax(scores))
+            log.warning("%s: no candidate left without a near duplicate or a dark border; keeping the best-rated",
+                        p.file)
         kept.append(unit[best])
         out.append(Painting(p.file, seeds[best], p.style, round(float(scores[best]), 4), candidates))
         bar.update(1)
     bar.close()
     return out
+
+
+def as_shown(images: np.ndarray, upscaler: Upscaler | None) -> Callable[[int], np.ndarray]:
+    """Candidate ``k`` of the generator's ``images`` as the wall will show it: upscaled, uint8 RGB."""
+    def shown(k: int) -> np.ndarray:
+        return to_uint8(images[k : k + 1] if upscaler is None else upscaler.upscale(images[k : k + 1]))[0]
+    return shown

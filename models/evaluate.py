@@ -6,7 +6,8 @@
 Per style: the Frechet distance, in the encoder's embedding space, between generated paintings and
 held-out real paintings of that style (at the generator's resolution), next to the same distance between
 two real samples (held-out vs train) of that style and size, the floor a perfect generator would reach;
-and the fraction of generated paintings the encoder assigns to the requested style. Uses ONNX Runtime
+and the fraction of generated paintings the encoder assigns to the requested style; and how often a
+picture sits inside a dark border (:mod:`installation.dark_border`), generated vs real. Uses ONNX Runtime
 only (no torch), like the runtime.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from installation.dark_border import has_dark_border
 from installation.inference.encoder import PaintingEncoder
 from installation.inference.generator import Generator, to_uint8
 from models.data import Bundle
@@ -151,7 +153,14 @@ def evaluate(gen: Generator, enc: PaintingEncoder, bundle: Bundle, per_style: in
             "grid_peak_4px": grid_peak(np.concatenate(all_fake), np.concatenate(all_real), period=4),
             "spectral_peak": spectral_peak(np.concatenate(all_fake), np.concatenate(all_real)),
             "texture_lock_generated": texture_lock(np.concatenate(all_fake)),
-            "texture_lock_real": texture_lock(np.concatenate(all_real))}
+            "texture_lock_real": texture_lock(np.concatenate(all_real)),
+            "dark_border_generated": dark_border_rate(np.concatenate(all_fake)),
+            "dark_border_real": dark_border_rate(np.concatenate(all_real))}
+
+
+def dark_border_rate(images: np.ndarray) -> float:
+    """The fraction of pictures inside a dark border, like the letterbox bars the data was cut of."""
+    return float(np.mean([has_dark_border(img) for img in images]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"largest spectral peak at any frequency, generated/real: {result['spectral_peak']:.2f}")
     print(f"texture locked to pixel positions, generated / real: {result['texture_lock_generated']:.3f} / "
           f"{result['texture_lock_real']:.3f}")
+    print(f"inside a dark border, generated / real: {result['dark_border_generated']:.3f} / "
+          f"{result['dark_border_real']:.3f}")
     if args.grid:
         args.grid.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(args.grid), cv2.cvtColor(sample_grid(gen), cv2.COLOR_RGB2BGR))

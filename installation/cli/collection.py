@@ -23,7 +23,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     gen.add_argument("--no-upscale", action="store_true", help="keep the generator's resolution")
     gen.add_argument("--candidates", type=bounded(int, 1, 64), default=1,
                      help="keep the best of N latent codes per painting, as the pack's encoder rates the asked-for "
-                          "style, skipping near duplicates (the demo collection uses 12)")
+                          "style, skipping near duplicates and pictures inside a dark border (the demo collection "
+                          "uses 12)")
     gen.set_defaults(handler=run_generate)
 
     order = sub.add_parser("order", parents=[common],

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from installation.dark_border import first_without_dark_border
+
 log = logging.getLogger(__name__)
 
 # The shipped mapping, over the default pack's styles (the encoder's and generator's `classes`).
@@ -87,7 +89,8 @@ class Painting:
 def paint(request: PaintRequest, generator, upscaler=None, encoder=None, candidates: int = 4,
           select_on: str = "generated") -> Painting:
     """Generate ``candidates`` paintings of the request's mixture and keep the encoder's favourite (highest dot
-    product of its style probabilities with the mixture), upscaled. ``select_on="generated"`` rates the
+    product of its style probabilities with the mixture), upscaled, passing over any that sits inside a dark
+    border (:mod:`installation.dark_border`) while another does not. ``select_on="generated"`` rates the
     generator's images and upscales only the kept one (fast); ``"upscaled"`` upscales every candidate first."""
     from installation.inference.generator import to_uint8
 
@@ -108,11 +111,18 @@ def paint(request: PaintRequest, generator, upscaler=None, encoder=None, candida
         probs = probs[:, [index[c] for c in generator.classes]]  # in the generator's class order
         scores = probs @ request.mixture
     t3 = time.perf_counter()
-    best = int(np.argmax(scores))
-    if upscaler is not None and not upscale_all:
-        image = to_uint8(upscaler.upscale(images[best : best + 1]))[0]
-    else:
-        image = rated[best]
+    shown: dict[int, np.ndarray] = {}  # candidate -> its picture as the wall shows it, upscaled once
+
+    def picture(k: int) -> np.ndarray:
+        if k not in shown:
+            shown[k] = rated[k] if upscaler is None or upscale_all else to_uint8(upscaler.upscale(images[k : k + 1]))[0]
+        return shown[k]
+
+    # the favourite, unless it sits inside a dark border (the data's letterbox bars) and another does not
+    order = [int(k) for k in np.argsort(-scores, kind="stable")]
+    best = first_without_dark_border(order, picture)
+    best = order[0] if best is None else best
+    image = picture(best)
     t4 = time.perf_counter()
     return Painting(image, request.mixture, None if probs is None else probs[best], float(scores[best]),
                     request.seed, request, {"generate": t1 - t0, "upscale": (t2 - t1) + (t4 - t3),
