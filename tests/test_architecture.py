@@ -36,12 +36,14 @@ BASE: tuple[str, ...] = (
     "installation", "installation.address", "installation.backoff", "installation.easing", "installation.faults",
     "installation.files", "installation.hashing", "installation.imagefile", "installation.pacing",
     "installation.pack", "installation.video", "installation.geometry", "installation.exit_codes",
+    "installation.dark_border",
     "installation.wall",  # the wall's layout, MQTT client, commands, statuses, fleet API (wall.link: player)
 )
-# What models/ may use of installation: the model contract, the ONNX wrappers (evaluation, sample rating) and
-# file hashing (provenance). Never the show runtime.
+# What models/ may use of installation: the model contract, the ONNX wrappers (evaluation, sample rating),
+# file hashing (provenance) and the dark-border rule the selection applies (evaluation counts it). Never the
+# show runtime.
 MODELS_MAY_IMPORT = ("installation.inference", "installation.hashing", "installation.exit_codes",
-                     "installation.ordering.sage")
+                     "installation.ordering.sage", "installation.dark_border")
 # Heavy libraries installation must not import at module level (they load lazily, where a command needs them).
 NOT_AT_IMPORT_TIME = ("torch", "torch_geometric", "onnx", "onnxscript", "h5py")
 # The one runtime module that is torch at module level: the GNN network, imported only inside the function
