@@ -111,3 +111,20 @@ def painting_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
             write_image(root / name / f"{i:02d}.png", np.ascontiguousarray(img[y : y + side, x : x + side]))
     (root / "coffee" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
     return root
+
+
+@pytest.fixture(scope="session")
+def photo_styles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two 'styles' of 100 random crops each from scikit-image's real photographs (about 10% held out by
+    models.data's path-hash rule): enough for the two-sample test and the style judge to learn them."""
+    from skimage import data as skdata
+
+    root = tmp_path_factory.mktemp("real")
+    rng = np.random.default_rng(0)
+    for name, img in {"astronaut": skdata.astronaut(), "coffee": skdata.coffee()}.items():
+        h, w = img.shape[:2]
+        for i in range(100):
+            side = int(min(h, w) * rng.uniform(0.3, 0.6))
+            y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+            write_image(root / name / f"{i:03d}.png", np.ascontiguousarray(img[y : y + side, x : x + side]))
+    return root

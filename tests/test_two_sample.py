@@ -13,22 +13,6 @@ from models import two_sample
 from models.two_sample import cv_accuracy, image_features
 
 
-@pytest.fixture(scope="module")
-def photo_styles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two 'styles' of 100 random crops each from scikit-image's real photographs (about 10% held out)."""
-    from skimage import data as skdata
-
-    root = tmp_path_factory.mktemp("real")
-    rng = np.random.default_rng(0)
-    for name, img in {"astronaut": skdata.astronaut(), "coffee": skdata.coffee()}.items():
-        h, w = img.shape[:2]
-        for i in range(100):
-            side = int(min(h, w) * rng.uniform(0.3, 0.6))
-            y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-            write_image(root / name / f"{i:03d}.png", np.ascontiguousarray(img[y : y + side, x : x + side]))
-    return root
-
-
 def copies(real: Path, out: Path, blur: float) -> Path:
     """Every real crop written again, Gaussian-blurred by ``blur`` px at 256 px (0: unchanged)."""
     out.mkdir()
