@@ -211,6 +211,21 @@ def test_a_rate_given_on_resume_wins_and_otherwise_the_run_keeps_its_own(bundle1
     assert rates() == ([2e-5, 2e-4], [1e-4])  # resuming without a rate keeps the run's
 
 
+def test_mode_seeking_penalises_codes_that_collapse_onto_one_picture(bundle16: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    za, zb = torch.randn(4, 8), torch.randn(4, 8)
+    picture = torch.rand(4, 3, 16, 16, requires_grad=True)
+    collapsed = train_sagan.mode_seeking_penalty(picture, picture.detach() + 1e-3, za, zb)
+    varied = train_sagan.mode_seeking_penalty(picture, torch.rand(4, 3, 16, 16), za, zb)
+    assert collapsed > 100 * varied
+    collapsed.backward()
+    assert picture.grad is not None and picture.grad.abs().sum() > 0  # G is pushed apart
+    run = tmp_path / "run"
+    assert train_sagan.main(["--data", str(bundle16), "--out", str(run), "--every", "10", *TINY, "--steps", "2",
+                             "--mode-seeking", "0.1"]) == 0
+    assert read_checkpoint(run / "last.ckpt")["step"] == 2
+
+
 def test_output_filters_given_on_resume_join_training_and_otherwise_the_run_keeps_its_own(
         bundle16: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"

@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "1.5-2.7x faster per step on a CPU")
     p.add_argument("--encoder", type=Path, default=None,
                    help="encoder ONNX for the validation FD and style accuracy")
+    p.add_argument("--mode-seeking", type=float, default=0.0,
+                   help="weight of the mode-seeking term (Mao et al. 2019): G's batch is drawn in pairs of one "
+                        "style, and G is penalised when two latent codes give near-identical pictures (0: off)")
     p.add_argument("--snapshot-every", type=int, default=0,
                    help="also keep OUT/snapshots/step_NNNNNN.ckpt every this many steps (0: only last.ckpt), "
                         "so the best validation can be picked after the run")
@@ -89,6 +92,13 @@ class RealImages:
         x = self.images[idx].float().div_(255)
         flip = (torch.rand(n, device=self.device) < 0.5)[:, None, None, None]
         return torch.where(flip, x.flip(3), x), self.labels[idx]
+
+
+def mode_seeking_penalty(a: torch.Tensor, b: torch.Tensor, za: torch.Tensor, zb: torch.Tensor) -> torch.Tensor:
+    """MSGAN's term: small when pictures ``a`` and ``b`` differ as much as their latent codes do, large
+    when two codes collapse onto one picture (the mean absolute gap ratio, inverted, per pair)."""
+    ratio = (a - b).abs().mean((1, 2, 3)) / (za - zb).abs().mean(1)
+    return (1 / (ratio + 1e-5)).mean()
 
 
 @torch.no_grad()
@@ -283,8 +293,15 @@ def main(argv: list[str] | None = None) -> int:
             opt_d.step()
         # generator step
         fake_labels = torch.randint(0, k, (args.batch_size,), device=device)
-        fake = G(torch.randn(args.batch_size, model.config.latent_dim, device=device), one_hot(fake_labels, k))
+        if args.mode_seeking:
+            half = args.batch_size // 2  # pairs of the same style: only the latent codes differ
+            fake_labels = torch.cat([fake_labels[:half], fake_labels[:half], fake_labels[2 * half :]])
+        z = torch.randn(args.batch_size, model.config.latent_dim, device=device)
+        fake = G(z, one_hot(fake_labels, k))
         loss_g = -D(diff_augment(fake, args.augment), one_hot(fake_labels, k)).mean()
+        if args.mode_seeking:
+            loss_g = loss_g + args.mode_seeking * mode_seeking_penalty(fake[:half], fake[half : 2 * half],
+                                                                       z[:half], z[half : 2 * half])
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
