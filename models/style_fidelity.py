@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.data import IMAGE_SUFFIXES, centre_square, crop_letterbox, heldout
-from models.two_sample import at_64_upscaled, image_features, read_rgb, to_size
+from models.two_sample import at_64_upscaled, check_inputs, image_features, read_rgb, real_paintings_by_style, to_size
 
 MAX_MANIFEST_BYTES = 10_000_000
 MAX_PER_STYLE = 100_000
@@ -94,15 +93,9 @@ def spread(standardised: np.ndarray) -> float:
 
 def real_split(root: Path, styles: list[str], split: str, per_style: int) -> tuple[list[np.ndarray], np.ndarray]:
     """Up to ``per_style`` paintings of each style from the ``heldout`` or ``train`` split, bars cut, 256 px."""
-    images, labels = [], []
-    for s, style in enumerate(styles):
-        paths = sorted(p for p in (root / style).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        paths = [p for p in paths if heldout(f"{style}/{p.name}", 10) == (split == "heldout")]
-        step = max(1, len(paths) // per_style)  # an even spread over the folder, the same on every machine
-        for path in paths[::step][:per_style]:
-            if (img := read_rgb(path)) is not None:
-                images.append(to_size(centre_square(crop_letterbox(img))))
-                labels.append(s)
+    by_style = real_paintings_by_style(root, split, per_style)
+    images = [to_size(img) for style in styles for img in by_style[style]]
+    labels = [s for s, style in enumerate(styles) for _ in by_style[style]]
     return images, np.array(labels, dtype=np.int64)
 
 
@@ -184,11 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 2 <= args.per_style <= MAX_PER_STYLE:
         p.error(f"--per-style must be from 2 to {MAX_PER_STYLE}")
-    for folder in (args.real, args.collection):
-        if not folder.is_dir():
-            p.error(f"{folder}: no such folder")
-    if args.upscaler is not None and not args.upscaler.is_file():
-        p.error(f"{args.upscaler}: no such file")
+    check_inputs(p, (args.real, args.collection), args.upscaler)
     try:
         result = run(args.real, args.collection, args.per_style, args.upscaler)
     except ValueError as exc:  # a bad manifest, too few images, or an upscaler that breaks the contract

@@ -92,17 +92,32 @@ def to_size(img: np.ndarray, size: int = SIZE) -> np.ndarray:
     return cv2.resize(img, (size, size), interpolation=interp)
 
 
+def real_paintings_by_style(root: Path, split: str, per_style: int | None = None) -> dict[str, list[np.ndarray]]:
+    """The ``heldout`` or ``train`` split of a folder of style folders, bars cut, centre square, by style
+    (sorted); with ``per_style``, at most that many of each, spread evenly over the folder (the same on
+    every machine)."""
+    out = {}
+    for style in sorted(d for d in root.iterdir() if d.is_dir()):
+        paths = [path for path in sorted(p for p in style.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+                 if heldout(f"{style.name}/{path.name}", 10) == (split == "heldout")]
+        if per_style is not None:
+            paths = paths[:: max(1, len(paths) // per_style)][:per_style]
+        out[style.name] = [centre_square(crop_letterbox(img)) for path in paths if (img := read_rgb(path)) is not None]
+    return out
+
+
 def real_paintings(root: Path, split: str) -> list[np.ndarray]:
     """The ``heldout`` or ``train`` split of a folder of style folders, bars cut, centre square."""
-    out = []
-    for style in sorted(d for d in root.iterdir() if d.is_dir()):
-        for path in sorted(p for p in style.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-            if heldout(f"{style.name}/{path.name}", 10) != (split == "heldout"):
-                continue
-            img = read_rgb(path)
-            if img is not None:
-                out.append(centre_square(crop_letterbox(img)))
-    return out
+    return [img for images in real_paintings_by_style(root, split).values() for img in images]
+
+
+def check_inputs(parser: argparse.ArgumentParser, folders: tuple[Path, ...], upscaler: Path | None) -> None:
+    """One-line errors (exit 2) for a folder or upscaler file that is not there."""
+    for folder in folders:
+        if not folder.is_dir():
+            parser.error(f"{folder}: no such folder")
+    if upscaler is not None and not upscaler.is_file():
+        parser.error(f"{upscaler}: no such file")
 
 
 def at_64(img: np.ndarray) -> np.ndarray:
@@ -162,11 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 2 * FOLDS <= args.limit <= 100_000:
         p.error(f"--limit must be from {2 * FOLDS} to 100000")
-    for folder in (args.real, args.generated):
-        if not folder.is_dir():
-            p.error(f"{folder}: no such folder")
-    if args.upscaler is not None and not args.upscaler.is_file():
-        p.error(f"{args.upscaler}: no such file")
+    check_inputs(p, (args.real, args.generated), args.upscaler)
     try:
         result = run(args.real, args.generated, args.limit, args.seed, args.upscaler)
     except ValueError as exc:  # too few images, or an upscaler that breaks the contract
