@@ -33,13 +33,15 @@ done
 export PYTHONUNBUFFERED=1
 
 # The SAGAN: the pack's recipe (models/train/sagan.py defaults: two D steps per G step, 10x rate on the
-# conditional parameters, DiffAugment), width 16, self-attention at 16x16, validation in the encoder space.
+# conditional parameters, DiffAugment), width 16, self-attention at 16x16, validation in the encoder space,
+# and the mode-seeking term at 0.1 that the pack's last 2,500 steps used (SAGAN_MODE_SEEKING=0 leaves it out).
 WIDTH=${SAGAN_WIDTH:-16}
 SAGAN_RUN=sagan64
 [ "$WIDTH" = 16 ] || SAGAN_RUN=sagan64_w$WIDTH
 "$PY" -m models.train sagan --data data/paintings64.npz --out "$RUNS/$SAGAN_RUN" --device "$DEVICE" \
   --g-channels "$WIDTH" --d-channels "$WIDTH" --batch-size "${SAGAN_BATCH:-16}" --attention-at 16 --steps 100000 --every 2000 \
-  --snapshot-every 0 --encoder assets/models/encoder.onnx --quiet --minutes "$MINUTES" \
+  --snapshot-every 0 --encoder assets/models/encoder.onnx --mode-seeking "${SAGAN_MODE_SEEKING:-0.1}" \
+  --quiet --minutes "$MINUTES" \
   > "$OUT/$SAGAN_RUN.log" 2>&1 &
 sagan=$!
 # SASR-Net x4, the shipped architecture (48 channels, 3 groups x 4 blocks); its cosine schedule spans
