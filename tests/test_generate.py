@@ -110,14 +110,18 @@ def test_candidates_inside_a_dark_border_are_passed_over(tmp_path: Path) -> None
     up = Upscaler(models / PACK_FILES["upscaler"])
     count, candidates, index = 7, 6, 1  # painting 1 of 7, one style each (mix 0): the generator's second style
     mixture = gen.mixture({gen.classes[index]: 1.0})
-    case = find_framed_favourite(gen, up, enc, mixture, lambda seed: np.concatenate(
-        [gen.latents(1, seed + j * count + index) for j in range(candidates)]))
+
+    def candidate_seeds(seed: int) -> list[int]:  # the latent seeds `generate --candidates` tries for painting 1
+        return [seed + j * count + index for j in range(candidates)]
+
+    case = find_framed_favourite(gen, up, enc, mixture,
+                                 lambda seed: np.concatenate([gen.latents(1, s) for s in candidate_seeds(seed)]))
 
     manifest = generate_collection(gen, tmp_path, count=count, seed=case.seed, mix=0.0, upscaler=up, encoder=enc,
                                    candidates=candidates, progress=False)
     assert "dark border" in manifest["selection"]["dark_border"]
     entry = manifest["paintings"][index]
     assert entry["style"] == {gen.classes[index]: 1.0}
-    assert entry["latent_seed"] != case.seed + case.favourite * count + index
+    assert entry["latent_seed"] != candidate_seeds(case.seed)[case.favourite]
     for p in manifest["paintings"]:  # nothing on disk sits inside a dark border
         assert not has_dark_border(cv2.cvtColor(cv2.imread(str(tmp_path / p["file"])), cv2.COLOR_BGR2RGB))

@@ -50,16 +50,16 @@ def find_framed_favourite(generator, upscaler, encoder, mixture: np.ndarray,  # 
     import pytest
 
     from installation.dark_border import has_dark_border
-    from installation.inference.generator import to_uint8
+    from installation.generate import as_shown
 
     for seed in range(SEARCHED_SEEDS):
         z = latents(seed)
         images = generator.generate(z, np.repeat(mixture[None], len(z), axis=0))
         scores = rate(generator, encoder, images, mixture)
-        top = int(np.argmax(scores))
-        if not has_dark_border(to_uint8(upscaler.upscale(images[top : top + 1]))[0]):
+        top, shown = int(np.argmax(scores)), as_shown(images, upscaler)
+        if not has_dark_border(shown(top)):
             continue
-        framed = [has_dark_border(to_uint8(upscaler.upscale(images[k : k + 1]))[0]) for k in range(len(z))]
+        framed = [k == top or has_dark_border(shown(k)) for k in range(len(z))]
         if not all(framed):
             return FramedFavourite(seed, images, scores, framed)
     pytest.fail(f"no seed below {SEARCHED_SEEDS} gives a framed favourite: the generator may no longer paint "
