@@ -38,6 +38,11 @@ class SAGANConfig:
     classes: tuple[str, ...] = PAINTING_STYLES
     g_channels: int = 32  # width unit: the 4x4 block has 8x this many channels, halving per upsample
     d_channels: int = 32
+    # The fewest channels any block may have (0: no floor). The width rule halves the channels per upsample, so
+    # the 32x32 and 64x64 blocks that paint the texture are the thinnest (16 at width 16); a floor widens just
+    # them. ``models.widen`` turns a trained network into its floored version without changing its output.
+    g_min_channels: int = 0
+    d_min_channels: int = 0
     attention_at: tuple[int, ...] = field(default=())  # empty: 32 (and 64 from 128 px up)
     # Remove the part of the output that repeats on this pixel grid (0: off); see LatticeFilter.
     lattice_period: int = 0
@@ -258,7 +263,7 @@ class Generator(nn.Module):
         n_up = int(math.log2(config.resolution)) - 2  # 4x4 -> resolution
         if 4 * 2**n_up != config.resolution:
             raise ValueError(f"resolution must be a power of two >= 8, got {config.resolution}")
-        widths = [config.g_channels * min(8, 2 ** max(3 - i, 0)) for i in range(n_up + 1)]
+        widths = [max(config.g_min_channels, config.g_channels * min(8, 2 ** max(3 - i, 0))) for i in range(n_up + 1)]
         self.widths = widths
         self.fc = sn_linear(config.latent_dim, widths[0] * 16)
         self.blocks = nn.ModuleList()
@@ -336,7 +341,7 @@ class Discriminator(nn.Module):
         super().__init__()
         self.config = config
         n_down = int(math.log2(config.resolution)) - 2
-        widths = [3] + [config.d_channels * min(8, 2**i) for i in range(n_down + 1)]
+        widths = [3] + [max(config.d_min_channels, config.d_channels * min(8, 2**i)) for i in range(n_down + 1)]
         self.blocks = nn.ModuleList()
         self.attention = nn.ModuleDict()
         size = config.resolution

@@ -36,6 +36,7 @@ from models.frechet import embedding_fd, frechet_distance, gaussian_stats
 from models.registry import create_model
 from models.sagan import SAGAN, ConditionalBatchNorm, add_output_filter_arguments, measure_standing_stats, one_hot
 from models.train import common
+from models.widen import widen_state_dict
 
 DEFAULT_G_LR, DEFAULT_D_LR = 1e-4, 4e-4  # TTUR (Heusel et al. 2017; SAGAN's rates)
 
@@ -45,6 +46,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     common.add_common_args(p)
     p.add_argument("--g-channels", type=int, default=32)
     p.add_argument("--d-channels", type=int, default=32)
+    p.add_argument("--g-min-channels", type=int, default=0,
+                   help="the fewest channels a generator block may have (0: none; 32 doubles the width-16 "
+                        "network's 32x32 and 64x64 blocks)")
+    p.add_argument("--d-min-channels", type=int, default=0, help="the same for the discriminator")
+    p.add_argument("--widen-from", type=Path, default=None, metavar="CKPT",
+                   help="start OUT from this checkpoint, widened to the --g/--d-min-channels floors without "
+                        "changing its output (models.widen); the step count goes on, the widened networks' "
+                        "optimisers start afresh")
     p.add_argument("--latent-dim", type=int, default=128)
     p.add_argument("--g-lr", type=float, default=None,
                    help=f"generator rate (default {DEFAULT_G_LR}; on resume, the run's own unless given)")
@@ -207,6 +216,37 @@ def validate(generator: torch.nn.Module, discriminator: torch.nn.Module, bundle:
     return metrics
 
 
+def widened_checkpoint(path: Path, g_min_channels: int, d_min_channels: int) -> dict:
+    """The checkpoint at ``path`` as a resume state for a network with these width floors: weights and EMA
+    weights widened by :func:`models.widen.widen_state_dict`, the optimiser state dropped for each network whose
+    shapes changed. Checks that the widened EMA generator paints what the old one painted."""
+    from models.checkpoint import read_checkpoint
+
+    state = read_checkpoint(path)
+    if state["model_name"] != "sagan":
+        raise ValueError(f"{path}: a {state['model_name']} checkpoint, not a sagan one")
+    old_config = state["config"]
+    config = {**old_config, "g_min_channels": g_min_channels, "d_min_channels": d_min_channels}
+    old: SAGAN = create_model("sagan", **old_config)
+    wider: SAGAN = create_model("sagan", **config)
+    ema = widen_state_dict(state["ema_state_dict"], wider)
+    raw = widen_state_dict(state["state_dict"], wider)  # same seed: the EMA's new weights are G's
+    old.load_state_dict(state["ema_state_dict"])
+    wider.load_state_dict(ema)
+    z = torch.randn(8, old.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    style = one_hot(torch.arange(8) % old.config.num_classes, old.config.num_classes)
+    with torch.no_grad():
+        change = float((old.eval().generator(z, style) - wider.eval().generator(z, style)).abs().max())
+    if change > 1e-4:
+        raise ValueError(f"{path}: widening changed the generator's output by {change:.2g}")
+    optim = dict(state["optim"])
+    for name, before, after in (("g", old.generator, wider.generator), ("d", old.discriminator, wider.discriminator)):
+        if [p.shape for p in before.parameters()] != [p.shape for p in after.parameters()]:
+            optim[name] = None
+    return {**state, "config": config, "state_dict": raw, "ema_state_dict": ema, "optim": optim,
+            "widened": {"from": str(path), "output_change": change}}
+
+
 def optimiser_groups(generator: torch.nn.Module, lr: float, cond_lr_mult: float) -> list[dict]:
     """The generator's parameters with the style-conditional ones (gain and bias of each conditional batch
     norm) at ``cond_lr_mult`` times the rate."""
@@ -223,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     bundle = Bundle.load(args.data)
     resolution = bundle.info["size"]
     state = common.resume(args.out, args.no_resume)
+    if state is None and args.widen_from is not None:
+        state = widened_checkpoint(args.widen_from, args.g_min_channels, args.d_min_channels)
     filters = {name: value for name, value in (("lattice_period", args.lattice_period),
                                                ("checkerboard_damping", args.checkerboard_damping))
                if value is not None}
@@ -233,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         model = create_model(
             "sagan", resolution=resolution, latent_dim=args.latent_dim, classes=tuple(bundle.classes),
             g_channels=args.g_channels, d_channels=args.d_channels,
+            g_min_channels=args.g_min_channels, d_min_channels=args.d_min_channels,
             attention_at=tuple(args.attention_at or ()), **filters,
         )
     if list(model.config.classes) != bundle.classes:
@@ -249,8 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         ema_sd = {k.removeprefix("generator."): v for k, v in state["ema_state_dict"].items()
                   if k.startswith("generator.")}
         ema.load_state_dict(ema_sd)
-        opt_g.load_state_dict(state["optim"]["g"])
-        opt_d.load_state_dict(state["optim"]["d"])
+        for opt, name in ((opt_g, "g"), (opt_d, "d")):
+            if state["optim"][name] is not None:  # None: widened, so its moments start afresh
+                opt.load_state_dict(state["optim"][name])
         # Loading an optimiser brings back its saved rates; a rate given on the command line wins, so a run
         # can be resumed at a lower rate (the usual last phase of GAN training).
         if args.g_lr is not None:
@@ -268,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     bar = common.progress(args.steps, step, args.quiet, "sagan")
     common.log_line(args.out, f"# sagan res={resolution} params G={sum(p.numel() for p in G.parameters())} "
                               f"D={sum(p.numel() for p in D.parameters())} from step {step}")
+    if state is not None and "widened" in state:
+        common.log_line(args.out, f"# widened from {state['widened']['from']}: G widths {G.widths}, "
+                                  f"output change {state['widened']['output_change']:.2g}")
 
     def save() -> None:
         ema_full = {**model.state_dict(), **{f"generator.{n}": v for n, v in ema.state_dict().items()}}
