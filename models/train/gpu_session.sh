@@ -35,10 +35,17 @@ export PYTHONUNBUFFERED=1
 # The SAGAN: the pack's recipe (models/train/sagan.py defaults: two D steps per G step, 10x rate on the
 # conditional parameters, DiffAugment), width 16, self-attention at 16x16, validation in the encoder space,
 # and the mode-seeking term at 0.1 that the pack's last 2,500 steps used (SAGAN_MODE_SEEKING=0 leaves it out).
+# SAGAN_MIN_CHANNELS=C instead widens the pack's generator (a floor of C channels on every block, models.widen)
+# and continues it in RUNS/sagan64_min$C: more capacity without giving up the CPU hours already trained.
 WIDTH=${SAGAN_WIDTH:-16}
 SAGAN_RUN=sagan64
 [ "$WIDTH" = 16 ] || SAGAN_RUN=sagan64_w$WIDTH
-"$PY" -m models.train sagan --data data/paintings64.npz --out "$RUNS/$SAGAN_RUN" --device "$DEVICE" \
+WIDEN=()
+if [ -n "${SAGAN_MIN_CHANNELS:-}" ]; then
+  SAGAN_RUN=sagan64_min$SAGAN_MIN_CHANNELS
+  WIDEN=(--widen-from assets/models/checkpoints/sagan.ckpt --g-min-channels "$SAGAN_MIN_CHANNELS")
+fi
+"$PY" -m models.train sagan --data data/paintings64.npz --out "$RUNS/$SAGAN_RUN" --device "$DEVICE" "${WIDEN[@]}" \
   --g-channels "$WIDTH" --d-channels "$WIDTH" --batch-size "${SAGAN_BATCH:-16}" --attention-at 16 --steps 100000 --every 2000 \
   --snapshot-every 0 --encoder assets/models/encoder.onnx --mode-seeking "${SAGAN_MODE_SEEKING:-0.1}" \
   --quiet --minutes "$MINUTES" \
