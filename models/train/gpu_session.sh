@@ -35,8 +35,9 @@ export PYTHONUNBUFFERED=1
 # The SAGAN: the pack's recipe (models/train/sagan.py defaults: two D steps per G step, 10x rate on the
 # conditional parameters, DiffAugment), width 16, self-attention at 16x16, validation in the encoder space,
 # and the mode-seeking term at 0.1 that the pack's last 2,500 steps used (SAGAN_MODE_SEEKING=0 leaves it out).
-# SAGAN_MIN_CHANNELS=C instead widens the pack's generator (a floor of C channels on every block, models.widen)
-# and continues it in RUNS/sagan64_min$C: more capacity without giving up the CPU hours already trained.
+# SAGAN_MIN_CHANNELS=C instead widens the pack's generator (a floor of C channels on every block, models.widen;
+# the pack's has 32, so 64 on a GPU) and continues it in RUNS/sagan64_min$C: more capacity without giving up
+# the CPU hours already trained.
 WIDTH=${SAGAN_WIDTH:-16}
 SAGAN_RUN=sagan64
 [ "$WIDTH" = 16 ] || SAGAN_RUN=sagan64_w$WIDTH
