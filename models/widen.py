@@ -14,8 +14,9 @@ The rule works on state dicts, by the shapes of the two networks, for the layer 
   largest singular value, which eval mode divides by, is exactly the old one;
 - biases and batch-norm statistics: new channels start at 0 (a variance and a batch-norm gain at 1);
 - the style-conditional batch norm's gains and biases (``(channels, classes)``): new rows 0;
-- self-attention's key: new rows 0, so every query-key product is the old one (the query's new rows are
-  random, which gives the key's new rows a gradient: both at zero would never move).
+- the weights that meet another layer's output in a dot product rather than through a weight, self-attention's
+  key (with the query) and the projection discriminator's style embedding (with the features): new rows 0,
+  so every product is the old one (the other side's new rows are non-zero, which gives them a gradient).
 
 Anything else that changed shape is refused: the caller gets an error, not a silently different network.
 """
@@ -25,7 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.sagan import SelfAttention
+from models.sagan import Discriminator, SelfAttention
 
 # New outputs' weights: this fraction of the old weights' spread. Small, so that the largest singular value
 # (which spectral norm divides every output by) hardly moves once training re-estimates it; the batch norm
@@ -43,8 +44,8 @@ def widen_state_dict(old: dict[str, torch.Tensor], wider: nn.Module, seed: int =
     widen alike."""
     new = wider.state_dict()
     gains = {f"{name}.weight" for name, m in wider.named_modules() if isinstance(m, nn.BatchNorm2d)}
-    silent = {f"{name}.key.parametrizations.weight.original" for name, m in wider.named_modules()
-              if isinstance(m, SelfAttention)}
+    silent = {f"{name}.{layer}.parametrizations.weight.original" for name, m in wider.named_modules()
+              for kind, layer in ((SelfAttention, "key"), (Discriminator, "embed")) if isinstance(m, kind)}
     if old.keys() != new.keys():
         missing, extra = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
         raise WidenError(f"the networks differ in layers, not only in width (new: {missing[:3]}, gone: {extra[:3]})")

@@ -20,7 +20,7 @@ from models.widen import WidenError, widen_state_dict
 
 TINY = ["--g-channels", "4", "--d-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--threads", "1",
         "--quiet", "--ema-start", "1"]
-SMALL = {"resolution": 32, "g_channels": 4, "d_channels": 4, "latent_dim": 8, "attention_at": (16, 32)}
+SMALL = {"resolution": 64, "g_channels": 4, "d_channels": 4, "latent_dim": 8, "attention_at": (16, 32)}
 
 
 def trained_looking(model: SAGAN) -> SAGAN:
@@ -42,8 +42,8 @@ def trained_looking(model: SAGAN) -> SAGAN:
 
 def test_widening_keeps_what_both_networks_compute() -> None:
     narrow = trained_looking(create_model("sagan", **SMALL))
-    wide = create_model("sagan", **SMALL, g_min_channels=16, d_min_channels=8)
-    assert narrow.generator.widths == [32, 16, 8, 4] and wide.generator.widths == [32, 16, 16, 16]
+    wide = create_model("sagan", **SMALL, g_min_channels=16, d_min_channels=64)  # D: every block, the embedding too
+    assert narrow.generator.widths == [32, 16, 8, 4, 4] and wide.generator.widths == [32, 16, 16, 16, 16]
     wide.load_state_dict(widen_state_dict(narrow.state_dict(), wide))
     wide.eval()
     z, style = torch.randn(6, 8), one_hot(torch.arange(6) % 7, 7)
@@ -52,6 +52,7 @@ def test_widening_keeps_what_both_networks_compute() -> None:
         picture = narrow.generator(z, style)
         assert (wide.generator(z, style) - picture).abs().max() < 1e-5  # attention at 32 px was widened too
         assert (wide.discriminator(picture, style) - narrow.discriminator(picture, style)).abs().max() < 1e-4
+    assert wide.discriminator.embed.parametrizations.weight.original.shape[0] == 64
     # the new channels are really there: the widened layers hold random weights for their new outputs
     conv = wide.generator.blocks[2].conv1.parametrizations.weight.original
     assert conv.shape[0] == 16 and conv[8:].abs().sum() > 0 and conv[:8, :].abs().sum() > 0

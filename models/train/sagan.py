@@ -219,7 +219,8 @@ def validate(generator: torch.nn.Module, discriminator: torch.nn.Module, bundle:
 def widened_checkpoint(path: Path, g_min_channels: int, d_min_channels: int) -> dict:
     """The checkpoint at ``path`` as a resume state for a network with these width floors: weights and EMA
     weights widened by :func:`models.widen.widen_state_dict`, the optimiser state dropped for each network whose
-    shapes changed. Checks that the widened EMA generator paints what the old one painted."""
+    shapes changed. Checks that the widened EMA generator paints what the old one painted, and that the widened
+    discriminator scores those pictures as the old one did."""
     from models.checkpoint import read_checkpoint
 
     state = read_checkpoint(path)
@@ -235,10 +236,14 @@ def widened_checkpoint(path: Path, g_min_channels: int, d_min_channels: int) -> 
     wider.load_state_dict(ema)
     z = torch.randn(8, old.config.latent_dim, generator=torch.Generator().manual_seed(0))
     style = one_hot(torch.arange(8) % old.config.num_classes, old.config.num_classes)
+    old.eval(), wider.eval()
     with torch.no_grad():
-        change = float((old.eval().generator(z, style) - wider.eval().generator(z, style)).abs().max())
-    if change > 1e-4:
-        raise ValueError(f"{path}: widening changed the generator's output by {change:.2g}")
+        picture = old.generator(z, style)
+        change = float((picture - wider.generator(z, style)).abs().max())
+        score_change = float((old.discriminator(picture, style) - wider.discriminator(picture, style)).abs().max())
+    if change > 1e-4 or score_change > 1e-3:
+        raise ValueError(f"{path}: widening changed the generator's output by {change:.2g} and the "
+                         f"discriminator's scores by {score_change:.2g}")
     optim = dict(state["optim"])
     for name, before, after in (("g", old.generator, wider.generator), ("d", old.discriminator, wider.discriminator)):
         if [p.shape for p in before.parameters()] != [p.shape for p in after.parameters()]:
