@@ -114,6 +114,16 @@ def painting_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def bundle16(painting_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``painting_folder`` as a 16-px training bundle (30% held out), for tiny SAGAN runs."""
+    from models.data import build_bundle
+
+    out = tmp_path_factory.mktemp("sagan") / "p16.npz"
+    build_bundle(painting_folder, out, size=16, heldout_percent=30)
+    return out
+
+
+@pytest.fixture(scope="session")
 def photo_styles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two 'styles' of 100 random crops each from scikit-image's real photographs (about 10% held out by
     models.data's path-hash rule): enough for the two-sample test and the style judge to learn them."""

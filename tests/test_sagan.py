@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers.sagan import TINY
 from torch import nn
 from torch.nn.utils import parametrize
 
@@ -28,16 +29,6 @@ from models.sagan import (
     one_hot,
 )
 from models.train import sagan as train_sagan
-
-TINY = ["--g-channels", "4", "--d-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--threads", "1",
-        "--quiet", "--ema-start", "1"]
-
-
-@pytest.fixture(scope="module")
-def bundle16(painting_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sagan") / "p16.npz"
-    build_bundle(painting_folder, out, size=16, heldout_percent=30)
-    return out
 
 
 @pytest.mark.parametrize(("resolution", "attention"), [(64, [32]), (128, [32, 64])])

@@ -9,17 +9,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers.sagan import TINY
 
 from exporters.__main__ import main as exporters_main
 from models.checkpoint import read_checkpoint
-from models.data import build_bundle
 from models.registry import create_model
 from models.sagan import SAGAN, ConditionalBatchNorm, SelfAttention, one_hot
 from models.train import sagan as train_sagan
 from models.widen import WidenError, widen_state_dict
 
-TINY = ["--g-channels", "4", "--d-channels", "4", "--latent-dim", "8", "--batch-size", "4", "--threads", "1",
-        "--quiet", "--ema-start", "1"]
 SMALL = {"resolution": 64, "g_channels": 4, "d_channels": 4, "latent_dim": 8, "attention_at": (16, 32)}
 
 
@@ -64,13 +62,6 @@ def test_widening_refuses_anything_but_a_widening() -> None:
         widen_state_dict(create_model("sagan", **SMALL, g_min_channels=16).state_dict(), narrow)
     with pytest.raises(WidenError, match="differ in layers"):
         widen_state_dict(narrow.state_dict(), create_model("sagan", **{**SMALL, "attention_at": (16,)}))
-
-
-@pytest.fixture(scope="module")
-def bundle16(painting_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("widen") / "p16.npz"
-    build_bundle(painting_folder, out, size=16, heldout_percent=30)
-    return out
 
 
 def test_a_run_continues_wider_and_its_new_channels_learn(bundle16: Path, tmp_path: Path) -> None:

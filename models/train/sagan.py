@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from models.augment import diff_augment
+from models.checkpoint import read_checkpoint
 from models.data import Bundle
 from models.frechet import embedding_fd, frechet_distance, gaussian_stats
 from models.registry import create_model
@@ -221,8 +222,6 @@ def widened_checkpoint(path: Path, g_min_channels: int, d_min_channels: int) -> 
     weights widened by :func:`models.widen.widen_state_dict`, the optimiser state dropped for each network whose
     shapes changed. Checks that the widened EMA generator paints what the old one painted, and that the widened
     discriminator scores those pictures as the old one did."""
-    from models.checkpoint import read_checkpoint
-
     state = read_checkpoint(path)
     if state["model_name"] != "sagan":
         raise ValueError(f"{path}: a {state['model_name']} checkpoint, not a sagan one")
