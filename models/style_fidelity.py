@@ -81,6 +81,16 @@ class Fidelity:
     per_style: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
+def share_interval(share: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% by default) of a share measured on ``n`` paintings: with a collection of ~200,
+    a few paintings move the share by several points, so two collections are compared with their intervals."""
+    if n <= 0 or not np.isfinite(share):
+        return 0.0, 1.0
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
 def spread(standardised: np.ndarray) -> float:
     """Mean Euclidean distance between two different rows (nan below two rows)."""
     n = len(standardised)
@@ -191,9 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"held-out real paintings, top-1: {result.heldout:.3f} (chance {chance:.3f})")
     if result.heldout_upscaled is not None:
         print(f"held-out real at 64 px through the upscaler: {result.heldout_upscaled:.3f}")
+    single_lo, single_hi = share_interval(result.collection_single, result.n_single)
+    mixed_lo, mixed_hi = share_interval(result.collection_mixtures, result.n_mixtures)
     print(f"collection, one-style paintings named in their style: {result.collection_single:.3f} "
-          f"({result.n_single}); mixtures named as one of their two: {result.collection_mixtures:.3f} "
-          f"({result.n_mixtures}, chance {2 * chance:.3f})")
+          f"({result.n_single}, 95% {single_lo:.2f}-{single_hi:.2f}); mixtures named as one of their two: "
+          f"{result.collection_mixtures:.3f} ({result.n_mixtures}, 95% {mixed_lo:.2f}-{mixed_hi:.2f}, "
+          f"chance {2 * chance:.3f})")
     if args.json:
         args.json.write_text(json.dumps(asdict(result), indent=2))
     return 0

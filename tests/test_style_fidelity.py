@@ -55,13 +55,23 @@ def test_a_mixture_counts_when_either_of_its_styles_is_named(photo_styles: Path,
     assert mixed.heldout_upscaled is not None and 0.0 <= mixed.heldout_upscaled <= 1.0
 
 
+def test_a_share_comes_with_an_interval_that_narrows_with_more_paintings() -> None:
+    small, large = style_fidelity.share_interval(0.5, 20), style_fidelity.share_interval(0.5, 2000)
+    assert small[0] < large[0] < 0.5 < large[1] < small[1]
+    assert large[1] - large[0] == pytest.approx(2 * 1.96 * np.sqrt(0.25 / 2000), rel=0.01)  # the normal limit
+    low, high = style_fidelity.share_interval(0.0, 10)  # none named: the interval still allows a few
+    assert low == 0.0 and 0.2 < high < 0.4
+    assert style_fidelity.share_interval(float("nan"), 0) == (0.0, 1.0)
+
+
 def test_command_line_prints_the_table_and_refuses_bad_input_in_one_line(
         photo_styles: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     good = collection(photo_styles, tmp_path / "good", {"coffee": {"coffee": 1.0}})
     out = tmp_path / "result.json"
     assert style_fidelity.main(["--real", str(photo_styles), "--collection", str(good), "--per-style", "50",
                                 "--json", str(out)]) == 0
-    assert "named in their style" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "named in their style" in printed and "(20, 95% " in printed
     assert json.loads(out.read_text())["n_single"] == 20
     unknown = collection(photo_styles, tmp_path / "unknown", {"coffee": {"cubism": 1.0}})
     no_manifest = tmp_path / "bare"
