@@ -160,8 +160,10 @@ def test_the_default_show_plays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert "gradual_change.yaml" in out[0] and out[1].startswith("wrote renders/gradual_change.mp4"), out
     frames = read_video(tmp_path / "renders" / "gradual_change.mp4")
     assert len(frames) == 240
-    # share of the canvas painted, each second; above 16, not black: the demo opens on dark baroque paintings
-    lit = [float((f.max(axis=2) > 16).mean()) for f in frames[::30]]
+    # share of the canvas painted, each second: any pixel above the pure black background (the video codec
+    # keeps the background under 4). Not a brightness line: the demo opens on near-black baroque paintings,
+    # which a line at 16 counted as a third of their area (0.0012 at 8 s).
+    lit = [float((f.max(axis=2) > 4).mean()) for f in frames[::30]]
     assert lit[0] < 0.001  # the show fades in from its black background
     # paintings seep into their cells one by one (every 3 s, cells of 32x18 px here): the painted share grows
-    assert lit[-1] > 0.002 and lit[-1] > lit[len(lit) // 2] > lit[0], lit  # measured: 0.0037 at 8 s
+    assert lit[-1] > 0.002 and lit[-1] > lit[len(lit) // 2] > lit[0], lit  # measured: 0.0039 at 7 s (the last sample)
