@@ -235,7 +235,8 @@ def widened_checkpoint(path: Path, g_min_channels: int, d_min_channels: int) -> 
     wider.load_state_dict(ema)
     z = torch.randn(8, old.config.latent_dim, generator=torch.Generator().manual_seed(0))
     style = one_hot(torch.arange(8) % old.config.num_classes, old.config.num_classes)
-    old.eval(), wider.eval()
+    old.eval()
+    wider.eval()
     with torch.no_grad():
         picture = old.generator(z, style)
         change = float((picture - wider.generator(z, style)).abs().max())
