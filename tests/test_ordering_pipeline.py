@@ -116,7 +116,8 @@ def test_cli_order_writes_json_and_reports(tmp_path: Path, capsys: pytest.Captur
     assert main(["order", str(folder), "--method", "tsp", "--layout", "similarity",
                  "--dump-features", str(tmp_path / "f.npy")]) == 0
     out = capsys.readouterr().out
-    for word in ("path length", "ratio to LKH", "smoothness", "largest step", "DPQ16", "DPQ2", " s\n"):
+    for word in ("path length", "ratio to LKH", "smoothness", "largest step", "DPQ16", "DPQ2", " s\n",
+                 "opens on lightness", "--open-on light"):
         assert word in out
     data = json.loads(default_order_path(folder).read_text())
     assert sorted(data["order"]) == sorted(p.name for p in folder.glob("*.png"))
@@ -164,6 +165,74 @@ cues:
     assert [r.image.name for r in reveals] == params.computed_order.names
     assert [r.cell for r in reveals] == [params.computed_order.cells[r.image.name] for r in reveals]
     assert sorted(r.cell for r in reveals) == list(range(9))
+
+
+def grey_collection(folder: Path, count: int = 10, seed: int = 0) -> list[float]:
+    """Images on a walk from near black to near white, names shuffled; returns each name's grey level (0-1)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    levels = []
+    for name_index, step in enumerate(np.random.default_rng(seed).permutation(count)):
+        level = 0.05 + 0.9 * step / (count - 1)
+        img = np.full((48, 48, 3), 255 * level)
+        img[::6] *= 0.9  # a little texture
+        cv2.imwrite(str(folder / f"g{name_index:02d}.png"), img.astype(np.uint8))
+        levels.append(float(level))
+    return levels
+
+
+def test_orient_reads_the_path_from_the_end_asked_for() -> None:
+    from installation.ordering.pipeline import orient
+
+    lightness = np.array([10.0, 20.0, 80.0, 90.0])
+    path = [1, 0, 2, 3]  # dark end first
+    assert orient(path, lightness, "light", 2) == [3, 2, 0, 1]
+    assert orient(path, lightness, "dark", 2) == path
+    assert orient(path, lightness, "either", 2) == path
+    assert orient([0, 1], np.array([50.0, 50.0]), "light", 1) == [0, 1]  # a tie keeps the solver's direction
+    with pytest.raises(ValueError, match="unknown opening 'bright'"):
+        orient(path, lightness, "bright", 2)
+
+
+def test_the_wall_opens_on_the_lighter_end_unless_asked_otherwise(tmp_path: Path) -> None:
+    levels = grey_collection(tmp_path / "greys")
+    images = sorted((tmp_path / "greys").glob("*.png"))
+    light, features = compute_order(images, "tsp", rows=3, cols=4)  # the default: open_on light
+    dark, _ = compute_order(images, "tsp", rows=3, cols=4, open_on="dark", features=features)
+    either, _ = compute_order(images, "tsp", rows=3, cols=4, open_on="either", features=features)
+    grey = {p.name: level for p, level in zip(images, levels)}
+    assert grey[light.names[0]] == max(levels) and grey[light.names[-1]] == min(levels)
+    assert dark.names == light.names[::-1]  # the same path, the other way round
+    assert either.names in (light.names, dark.names)
+    assert light.metrics["path_length"] == pytest.approx(dark.metrics["path_length"])
+    assert light.metrics["opening_lightness"] > 70 > 30 > light.metrics["closing_lightness"]
+    assert dark.metrics["opening_lightness"] == pytest.approx(light.metrics["closing_lightness"])
+    # the opening is part of the order's identity: a file for one is not current for another
+    assert len({light.content_hash, dark.content_hash, either.content_hash}) == 3
+    assert features.lightness.shape == (10,) and np.all(np.diff(sorted(features.lightness)) > 0)
+
+
+def test_show_open_on_reaches_the_order_and_is_checked(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from installation.show import ShowError, load_show_text
+
+    folder = tmp_path / "greys"
+    levels = grey_collection(folder, count=9)
+    grey = {f"g{i:02d}.png": level for i, level in enumerate(levels)}
+
+    def scene(extra: str):
+        text = (f"version: 1\ncues:\n  - scene: {{type: gradual_change, collection: {folder}, rows: 3, cols: 3"
+                f"{extra}}}\n    duration: 30\n")
+        return load_show_text(text).cues[0].scene
+
+    for extra, first in (("", max(levels)), (", open_on: dark", min(levels))):
+        params = scene(extra)
+        params.prepare(progress=False)
+        assert grey[params.computed_order.names[0]] == first, extra
+    with caplog.at_level(logging.WARNING):
+        scene(", order: random, open_on: dark")
+    assert any("open_on" in r.getMessage() and "ignored unless order is 'gnn'" in r.getMessage()
+               for r in caplog.records)
+    with pytest.raises(ShowError, match="open_on"):
+        scene(", open_on: bright")
 
 
 def test_runtime_import_does_not_pull_torch() -> None:

@@ -36,6 +36,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
                        help="sequence: cell k shows the k-th image; similarity: similar images in neighbouring cells")
     order.add_argument("--grid", type=grid_type, default=None, metavar="ROWSxCOLS",
                        help="grid for the layout (default: near-square)")
+    order.add_argument("--open-on", choices=["light", "dark", "either"], default="light",
+                       help="the end of the path the wall opens on: light (default: the end whose first grid row is "
+                            "lighter), dark, or either (as the solver leaves it); the path is the same either way")
     order.add_argument("--seed", type=types.seed, default=0)
     order.add_argument("--out", default=None, help="JSON file (default: COLLECTION.order.json beside the folder)")
     order.add_argument("--dump-features", default=None, metavar="FILE.npy", help="also write the feature matrix")
@@ -72,6 +75,7 @@ def run_order(args: argparse.Namespace) -> int:
     """JSON order + layout + metrics; bad input is one line and exit 2."""
     from installation.collection import scan_collection
     from installation.ordering import compute_order, default_order_path, write_order
+    from installation.ordering.pipeline import opening_window
     from installation.pack import pack_path
 
     folder = Path(args.collection)
@@ -100,7 +104,8 @@ def run_order(args: argparse.Namespace) -> int:
         encoder = pack_path("encoder", args.models)
         if args.models and not encoder.is_file():
             raise UserError(f"--models {args.models}: no {encoder.name} there")
-        result, features = compute_order(scan.images, args.method, args.layout, rows, cols, args.seed, encoder)
+        result, features = compute_order(scan.images, args.method, args.layout, rows, cols, args.seed, encoder,
+                                         open_on=args.open_on)
         write_order(result, out)
         if args.dump_features:
             import numpy as np
@@ -118,5 +123,8 @@ def run_order(args: argparse.Namespace) -> int:
           f"(random {m['random_length']:.3f}, best {m['lkh_length']:.3f})")
     print(f"largest step {m['max_step']:.3f} (mean {m['mean_step']:.3f}); layout DPQ16 {m['dpq16']:.3f}, "
           f"DPQ2 {m['dpq2']:.3f}; {result.seconds:.2f} s")
+    window = opening_window(len(result.names), result.cols)
+    print(f"opens on lightness {m['opening_lightness']:.0f} and closes on {m['closing_lightness']:.0f} "
+          f"(CIELAB L*, first and last {window} images; --open-on {result.open_on})")
     print(f"wrote {out}" + (f" and {args.dump_features}" if args.dump_features else ""))
     return exit_codes.OK

@@ -1,4 +1,5 @@
-"""Per-painting feature vectors: encoder embedding + CIELAB colour histogram + texture Gram matrices.
+"""Per-painting feature vectors: encoder embedding + CIELAB colour histogram + texture Gram matrices, and each
+painting's mean lightness (which end of an order the wall opens on: installation/ordering/pipeline.py).
 
 Each block is centred and scaled to unit mean squared norm (so no block dominates by its dimension count),
 then weighted. Scaling a block as a whole keeps its geometry: the colour block is the square root of the
@@ -49,6 +50,7 @@ class Features:
     matrix: np.ndarray  # (N, D) float32, blocks concatenated
     blocks: dict[str, tuple[int, int]]  # block name -> [start, stop) columns
     content_hash: str
+    lightness: np.ndarray  # (N,) mean CIELAB L* (0 black - 100 white) of each image
 
 
 def cache_dir() -> Path:
@@ -119,6 +121,12 @@ def lab_histogram(rgb: np.ndarray, bins: tuple[int, int, int], size: int = 64) -
     return np.sqrt(hist / hist.sum())
 
 
+def mean_lightness(rgb: np.ndarray, size: int = 64) -> float:
+    """Mean CIELAB L* of an RGB uint8 image: 0 for black, 100 for white."""
+    small = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    return float(cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 0].mean())
+
+
 def filter_bank(config: FeatureConfig) -> list[np.ndarray]:
     """A fixed, seeded bank of zero-mean, unit-norm random filters."""
     rng = np.random.default_rng(config.texture_seed)
@@ -182,8 +190,11 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
         try:
             blocks = json.loads(str(z["blocks"]))
             cached = [str(n) for n in z["names"]]
-            if cached and set(cached) <= set(all_names):  # a subset: files that did not read were left out
-                return Features(cached, z["matrix"], {k: tuple(v) for k, v in blocks.items()}, digest)
+            # A subset: files that did not read were left out. A cache written before lightness was kept
+            # has none: recomputed once.
+            if cached and set(cached) <= set(all_names) and "lightness" in z:
+                return Features(cached, z["matrix"], {k: tuple(v) for k, v in blocks.items()}, digest,
+                                z["lightness"])
         except Exception as exc:
             log.warning("feature cache %s unreadable (%s); recomputing", cache_file("features", digest), exc)
     rgbs, names = [], []
@@ -211,6 +222,8 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
         blocks[name] = (start, start + block.shape[1])
         start += block.shape[1]
     matrix = np.concatenate(cols, axis=1).astype(np.float32)
+    lightness = np.array([mean_lightness(im) for im in rgbs], dtype=np.float32)
     if use_cache:  # a full disk costs the cache, not the order
-        save_cached("features", digest, matrix=matrix, names=np.array(names), blocks=json.dumps(blocks))
-    return Features(names, matrix, blocks, digest)
+        save_cached("features", digest, matrix=matrix, names=np.array(names), blocks=json.dumps(blocks),
+                    lightness=lightness)
+    return Features(names, matrix, blocks, digest, lightness)

@@ -4,7 +4,12 @@ Metrics are measured in the raw feature space (the same for every method, so met
 ``smoothness`` = (L_random - L) / (L_random - L_best), where L_random is the expected length of a random
 order and L_best the LKH path on those distances; ``path_ratio`` = the path's length over the LKH path's
 on the distances the method itself decoded; ``max_step`` the largest single step; ``dpq16``/``dpq2`` the
-grid layout's Distance Preservation Quality.
+grid layout's Distance Preservation Quality; ``opening_lightness``/``closing_lightness`` the mean CIELAB L* of
+the first and last grid row's worth of images.
+
+An open path reads the same both ways, so the direction is free: ``open_on`` picks the end the wall opens
+on (``light``, the default: visitors arriving at the start see lit paintings, not a row of near-black
+ones; ``dark``; ``either``: as the solver left it). Reversing keeps every step, so smoothness is unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 
 METHODS = ("gnn", "tsp", "random")
 LAYOUTS = ("sequence", "similarity")
+OPENINGS = ("light", "dark", "either")
 ORDER_FORMAT = 1
 _warned_torch = False
 
@@ -48,7 +54,8 @@ class OrderResult:
     rows: int
     cols: int
     seed: int
-    content_hash: str  # of the inputs: images, feature config, encoder, method, layout, grid, seed
+    content_hash: str  # of the inputs: images, feature config, encoder, method, layout, grid, seed, opening
+    open_on: str = "light"
     solver: str = ""
     metrics: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -71,9 +78,10 @@ def default_grid(n: int) -> tuple[int, int]:
 
 
 def order_key(features_hash: str, method: str, layout: str, rows: int, cols: int, seed: int,
-              gnn: GnnConfig | None = None) -> str:
+              open_on: str = "light", gnn: GnnConfig | None = None) -> str:
     spec = {"features": features_hash, "method": method, "layout": layout, "rows": rows, "cols": cols, "seed": seed,
-            "gnn": (gnn or GnnConfig()).key() if method == "gnn" else None, "format": ORDER_FORMAT}
+            "open_on": open_on, "gnn": (gnn or GnnConfig()).key() if method == "gnn" else None,
+            "format": ORDER_FORMAT}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
@@ -81,6 +89,29 @@ def default_order_path(folder: Path) -> Path:
     """Where ``installation order`` writes by default: beside the collection folder, ``NAME.order.json``."""
     folder = Path(folder)
     return folder.parent / f"{folder.resolve().name}.order.json"
+
+
+def _check_opening(open_on: str) -> None:
+    if open_on not in OPENINGS:
+        raise ValueError(f"unknown opening {open_on!r}; expected one of: {', '.join(OPENINGS)}")
+
+
+def opening_window(n: int, cols: int) -> int:
+    """How many images decide which end is lighter: the first grid row, at most half the collection."""
+    return max(1, min(cols, n // 2))
+
+
+def orient(order: list[int], lightness: np.ndarray, open_on: str, window: int) -> list[int]:
+    """``order`` read from the end the wall should open on: ``light`` starts at the end whose first ``window``
+    images are lighter on average, ``dark`` at the darker one, ``either`` keeps the solver's direction (a tie
+    too). The path is the same either way round, so every step between neighbours is kept."""
+    _check_opening(open_on)
+    if open_on == "either" or len(order) < 2:
+        return order
+    head = float(np.mean(lightness[order[:window]]))
+    tail = float(np.mean(lightness[order[-window:]]))
+    flip = tail > head if open_on == "light" else tail < head
+    return order[::-1] if flip else order
 
 
 def _resolve_method(method: str) -> str:
@@ -104,30 +135,44 @@ def _encoder_path(encoder_path: Path | None) -> Path | None:
 
 
 def input_hash(images: list[Path], method: str, layout: str, rows: int, cols: int, seed: int,
-               encoder_path: Path | None = None, feature_config: FeatureConfig | None = None) -> str:
+               encoder_path: Path | None = None, feature_config: FeatureConfig | None = None,
+               open_on: str = "light") -> str:
     """The content hash an order computed here and now carries (cheap: hashes file bytes)."""
-    return input_hashes(images, method, layout, rows, cols, seed, encoder_path, feature_config)[-1]
+    return input_hashes(images, method, layout, rows, cols, seed, encoder_path, feature_config, open_on)[-1]
 
 
 def input_hashes(images: list[Path], method: str, layout: str, rows: int, cols: int, seed: int,
-                 encoder_path: Path | None = None, feature_config: FeatureConfig | None = None) -> list[str]:
+                 encoder_path: Path | None = None, feature_config: FeatureConfig | None = None,
+                 open_on: str = "light") -> list[str]:
     """Every content hash that makes an order file current for these inputs: the one for ``method`` as asked
     and, when this machine falls back (``gnn`` without torch computes ``tsp``), the fallback's. So a shipped
     GNN order (assets/collections/demo.order.json) stays current on a runtime-only install instead of being
     recomputed as a worse TSP order at every start."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of: {', '.join(METHODS)}")
+    _check_opening(open_on)
     fhash = content_hash(images, feature_config or FeatureConfig(), _encoder_path(encoder_path))
-    keys = [order_key(fhash, method, layout, rows, cols, seed)]
+    keys = [order_key(fhash, method, layout, rows, cols, seed, open_on)]
     used = "tsp" if method == "gnn" and not torch_available() else method  # what _resolve_method picks
     if used != method:
-        keys.append(order_key(fhash, used, layout, rows, cols, seed))
+        keys.append(order_key(fhash, used, layout, rows, cols, seed, open_on))
     return keys
 
 
 def order_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: int, own: np.ndarray,
+                  own_is_lkh: bool, lightness: np.ndarray | None = None) -> dict:
+    """Metrics of an order (and its layout) in the feature space ``x``; ``own``: the method's distances;
+    with ``lightness``, how light the first and last grid row's worth of images are."""
+    ends = {}
+    if lightness is not None:
+        window = opening_window(len(order), cols)
+        ends = {"opening_lightness": float(np.mean(lightness[order[:window]])),
+                "closing_lightness": float(np.mean(lightness[order[-window:]]))}
+    return {**_path_metrics(x, order, cell_of, cols, own, own_is_lkh), **ends}
+
+
+def _path_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: int, own: np.ndarray,
                   own_is_lkh: bool) -> dict:
-    """Metrics of an order (and its layout) in the feature space ``x``; ``own``: the method's distances."""
     n = x.shape[0]
     d = pairwise_distances(x)
     length = path_length(d, order)
@@ -160,11 +205,13 @@ def order_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: in
 
 def order_features(x: np.ndarray, method: str = "gnn", layout: str = "sequence", rows: int | None = None,
                    cols: int | None = None, seed: int = 0, gnn: GnnConfig | None = None,
-                   metrics: bool = True) -> dict:
-    """Order + layout of the rows of a feature matrix. Returns order, cell_of, method, solver, metrics."""
+                   metrics: bool = True, lightness: np.ndarray | None = None, open_on: str = "light") -> dict:
+    """Order + layout of the rows of a feature matrix. Returns order, cell_of, method, solver, metrics. With
+    ``lightness`` (one value per row) the order opens on the end ``open_on`` asks for (:func:`orient`)."""
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[0]
     method = _resolve_method(method)
+    _check_opening(open_on)
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of: {', '.join(LAYOUTS)}")
     if rows is None or cols is None:
@@ -181,6 +228,8 @@ def order_features(x: np.ndarray, method: str = "gnn", layout: str = "sequence",
         space = gnn_space(x, gnn or GnnConfig(seed=seed))
         own = pairwise_distances(space)
         order, solver = shortest_path(own, seed=seed)
+    if lightness is not None:
+        order = orient(order, np.asarray(lightness, dtype=np.float64), open_on, opening_window(n, cols))
     shown = order[: rows * cols]
     if layout == "similarity" and len(shown) > 1:
         cell_of = las_layout(space[shown], rows, cols, seed=seed, init=sequence_layout(len(shown), rows, cols))
@@ -188,27 +237,30 @@ def order_features(x: np.ndarray, method: str = "gnn", layout: str = "sequence",
         cell_of = sequence_layout(len(shown), rows, cols)
     out = {"order": order, "cell_of": cell_of, "method": method, "solver": solver, "rows": rows, "cols": cols}
     if metrics:
-        out["metrics"] = order_metrics(x, order, cell_of, cols, own, own_is_lkh=solver == "lkh")
+        out["metrics"] = order_metrics(x, order, cell_of, cols, own, own_is_lkh=solver == "lkh", lightness=lightness)
     return out
 
 
 def compute_order(images: list[Path], method: str = "gnn", layout: str = "sequence", rows: int | None = None,
                   cols: int | None = None, seed: int = 0, encoder_path: Path | None = None,
-                  features: Features | None = None, metrics: bool = True) -> tuple[OrderResult, Features]:
-    """The order of ``images`` (readable image paths) by ``method``, with its layout and metrics."""
+                  features: Features | None = None, metrics: bool = True,
+                  open_on: str = "light") -> tuple[OrderResult, Features]:
+    """The order of ``images`` (readable image paths) by ``method``, opening on ``open_on``, with its layout
+    and metrics."""
     t0 = time.perf_counter()
     if not images:
         raise ValueError("no images to order")
     if rows is None or cols is None:
         rows, cols = default_grid(len(images))
     features = features or compute_features(images, encoder_path=_encoder_path(encoder_path))
-    result = order_features(features.matrix, method, layout, rows, cols, seed, metrics=metrics)
+    result = order_features(features.matrix, method, layout, rows, cols, seed, metrics=metrics,
+                            lightness=features.lightness, open_on=open_on)
     names = [features.names[i] for i in result["order"]]
     cells = [int(c) for c in result["cell_of"]] + [-1] * (len(names) - len(result["cell_of"]))
-    key = order_key(features.content_hash, result["method"], layout, rows, cols, seed)
+    key = order_key(features.content_hash, result["method"], layout, rows, cols, seed, open_on)
     seconds = time.perf_counter() - t0
-    return OrderResult(names, cells, result["method"], method, layout, rows, cols, seed, key, result["solver"],
-                       result.get("metrics", {}), seconds), features
+    return OrderResult(names, cells, result["method"], method, layout, rows, cols, seed, key, open_on,
+                       result["solver"], result.get("metrics", {}), seconds), features
 
 
 def write_order(result: OrderResult, path: Path) -> Path:
@@ -248,7 +300,7 @@ class PreparedOrder:
 
 def find_order(folder: Path, images: list[Path], method: str = "gnn", layout: str = "sequence",
                rows: int | None = None, cols: int | None = None, seed: int = 0,
-               encoder_path: Path | None = None) -> tuple[PreparedOrder | None, str]:
+               encoder_path: Path | None = None, open_on: str = "light") -> tuple[PreparedOrder | None, str]:
     """A current order for these inputs, read from disk, never computed: (the order, "") or (None, why not,
     one line: missing, stale or unusable). Cheap enough for validation (hashes the files' bytes).
 
@@ -258,7 +310,7 @@ def find_order(folder: Path, images: list[Path], method: str = "gnn", layout: st
     names = [p.name for p in images]
     if rows is None or cols is None:
         rows, cols = default_grid(len(images))
-    keys = input_hashes(images, method, layout, rows, cols, seed, encoder_path)
+    keys = input_hashes(images, method, layout, rows, cols, seed, encoder_path, open_on=open_on)
     why = f"no order file for {folder} ({default_order_path(folder).name})"
     for path in (default_order_path(folder), *(cache_dir() / "orders" / f"{k}.json" for k in keys)):
         if not path.is_file():
@@ -280,20 +332,21 @@ def find_order(folder: Path, images: list[Path], method: str = "gnn", layout: st
 
 def prepare_order(folder: Path, images: list[Path], method: str = "gnn", layout: str = "sequence",
                   rows: int | None = None, cols: int | None = None, seed: int = 0,
-                  encoder_path: Path | None = None, progress: bool = True) -> PreparedOrder:
+                  encoder_path: Path | None = None, progress: bool = True, open_on: str = "light") -> PreparedOrder:
     """Preparation, never validation: a current order file if there is one (:func:`find_order`), else compute
     it (with a progress line) and cache it. A malformed or stale file is reported and the order recomputed."""
     folder = Path(folder)
     if rows is None or cols is None:
         rows, cols = default_grid(len(images))
-    found, why = find_order(folder, images, method, layout, rows, cols, seed, encoder_path)
+    found, why = find_order(folder, images, method, layout, rows, cols, seed, encoder_path, open_on)
     if found is not None:
         return found
     log.info("%s; computing the order", why)
     if progress:
         print(f"ordering {len(images)} images of {folder} (method {method}, layout {layout})...",
               file=sys.stderr, flush=True)
-    result, _ = compute_order(images, method, layout, rows, cols, seed, encoder_path, metrics=False)
+    result, _ = compute_order(images, method, layout, rows, cols, seed, encoder_path, metrics=False,
+                              open_on=open_on)
     if progress:
         print(f"ordered {len(result.names)} images in {result.seconds:.1f} s", file=sys.stderr, flush=True)
     cached = cache_dir() / "orders" / f"{result.content_hash}.json"

@@ -34,6 +34,7 @@ def grid_fit_problem(rows: int, cols: int, gap: int, size: tuple[int, int]) -> s
 
 GradualOrder = Literal["as_is", "random", "file", "gnn"]
 GradualLayout = Literal["sequence", "similarity"]
+GradualOpening = Literal["light", "dark", "either"]
 
 
 ORDER_FILE_BYTES = 1 << 20  # a list of file names; 1 MiB is thousands of them
@@ -85,6 +86,7 @@ class GradualChangeParams(SceneParams):
     cols: int = Field(14, ge=1, le=100)
     order: GradualOrder = "gnn"
     layout: GradualLayout = "sequence"
+    open_on: GradualOpening = "light"
     seed: Seed = 0
     order_file: Path | None = None
     reveal_interval: Seconds = 3.0
@@ -158,6 +160,9 @@ class GradualChangeParams(SceneParams):
                 f"but {self.collection} has {count} images", warning=True))
         if self.order == "file" and self.order_file is None:
             problems.append(SceneProblem(("order_file",), "required when order is 'file'"))
+        if "open_on" in self.model_fields_set and not self.needs_order:
+            problems.append(SceneProblem(("open_on",), "ignored unless order is 'gnn' or layout is 'similarity'",
+                                         warning=True))
         if self.order_file is not None:
             if self.order != "file":
                 problems.append(SceneProblem(("order_file",), "ignored unless order is 'file'", warning=True))
@@ -207,7 +212,7 @@ class GradualChangeParams(SceneParams):
 
         try:
             self._computed, why = find_order(self.collection, images, self._order_method(), self.layout,
-                                             self.rows, self.cols, self.seed)
+                                             self.rows, self.cols, self.seed, open_on=self.open_on)
         except Exception as exc:  # an unreadable file while hashing: the player retries when preparing
             self._computed, why = None, f"cannot check the order of {self.collection} ({type(exc).__name__})"
         if self._computed is not None:
@@ -235,7 +240,8 @@ class GradualChangeParams(SceneParams):
 
             try:
                 self._computed = prepare_order(self.collection, self._images, self._order_method(), self.layout,
-                                               self.rows, self.cols, self.seed, progress=progress)
+                                               self.rows, self.cols, self.seed, progress=progress,
+                                               open_on=self.open_on)
             except Exception as exc:  # the show still plays, in name order
                 log.warning("could not order %s (%s: %s); using file-name order",
                                                     self.collection, type(exc).__name__, exc)
