@@ -105,6 +105,40 @@ def test_plan_order_file_gnn_and_restart(collection: Path, tmp_path: Path,
     assert restart.order(2) != restart.order(1)
 
 
+def seams(order: list[Path], reference: list[Path]) -> int:
+    """How many consecutive pairs of ``order`` are not next to each other in ``reference``."""
+    neighbours = {frozenset(pair) for pair in zip(reference, reference[1:])}
+    return sum(frozenset(pair) not in neighbours for pair in zip(order, order[1:]))
+
+
+def test_restart_passes_stay_gradual(collection: Path) -> None:
+    """Later passes walk the same smooth sequence from a new start (every other one backwards), with one seam
+    where its ends meet: a shuffle would make the wall random after the first pass. order: random shuffles."""
+    for order in ("gnn", "as_is"):
+        plan = RevealPlan(load_show_text(grid_show(collection, f"order: {order}, after_last: restart")).cues[0].scene)
+        first = plan.order(0)
+        for p in (1, 2, 3):
+            assert sorted(plan.order(p)) == sorted(first) and seams(plan.order(p), first) <= 1, (order, p)
+        orders = [plan.order(p) for p in range(6)]
+        assert all(a != b for a, b in zip(orders, orders[1:])) and orders[0] not in orders[1:]  # passes differ...
+        again = RevealPlan(load_show_text(grid_show(collection, f"order: {order}, after_last: restart")).cues[0].scene)
+        assert [again.order(p) for p in range(6)] == orders  # ...and every run repeats
+        assert [r.cell for _, r in zip(range(18), plan.reveals())][9:] == list(range(9))  # row by row
+    shuffled = RevealPlan(load_show_text(grid_show(collection, "order: random, after_last: restart")).cues[0].scene)
+    assert seams(shuffled.order(1), shuffled.order(0)) >= 3
+
+
+def test_restart_keeps_the_similarity_layout(collection: Path) -> None:
+    plan = RevealPlan(load_show_text(grid_show(
+        collection, "layout: similarity, after_last: restart, linger: 2")).cues[0].scene)
+    home = dict(zip(plan.order(0), plan.cells_of(0)))
+    assert dict(zip(plan.order(1), plan.cells_of(1))) == home  # each painting returns to its own cell
+    reveals = [r for _, r in zip(range(18), plan.reveals())]
+    for first in reveals[:9]:  # a cell's first image is seen until the second pass's reveal on it has finished
+        second = next(r for r in reveals[9:] if r.cell == first.cell)
+        assert plan.superseded_at(first) == second.start + plan.seconds
+
+
 # ---- pixels -------------------------------------------------------------------------------------------------
 
 

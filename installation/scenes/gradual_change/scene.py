@@ -8,8 +8,9 @@ a function of show time only.
 Pass ``p`` reveals image ``k`` of its order into cell ``k`` (row major) at ``p * period + k * interval``.
 The grid is full when the last cell's transition ends; it stays ``linger`` seconds; then ``after_last``:
 ``hold`` keeps it, ``fade_out`` clears every cell to the background, ``restart`` begins pass ``p + 1`` over
-the current images with a new order (a shuffle seeded by ``seed`` and the pass number). The scene is
-*done* (for ``until: done`` cues) when the linger ends (``hold``, ``restart``) or the fade has finished.
+the current images (:meth:`RevealPlan.order`: the same smooth sequence from a new starting point, so later
+passes stay gradual; a new shuffle for ``order: random``). The scene is *done* (for ``until: done`` cues)
+when the linger ends (``hold``, ``restart``) or the fade has finished.
 """
 
 from __future__ import annotations
@@ -98,8 +99,9 @@ class RevealPlan:
         self.params = params
         self.cells = params.rows * params.cols
         self._order0 = base_order(params)
+        self._readable = len(self._order0) - len(params.skipped)  # the skipped files come last, in every pass
         self.count = min(self.cells, len(self._order0))  # reveals per pass
-        self._cells0 = layout_cells(params, self._order0)
+        self._cells_of_pass: dict[int, list[int]] = {0: layout_cells(params, self._order0)}
         self.interval = float(params.reveal_interval)
         self.transition = Transition.from_spec(params.cell_transition)
         self.seconds = self.transition.duration
@@ -117,11 +119,33 @@ class RevealPlan:
         return self.linger_end
 
     def order(self, pass_index: int) -> list[Path]:
-        """Images of pass ``pass_index``: the configured order first, then seeded shuffles."""
+        """Images of pass ``pass_index``. Pass 0 is the configured order. A later pass of a sequence meant to
+        be smooth (``gnn``, ``file``, ``as_is``) walks the same sequence from a starting point seeded by ``seed``
+        and the pass, every other pass backwards, wrapping at the end: each painting still differs little from
+        the one before but for the one seam where the sequence's ends meet, and with more images than cells
+        each pass shows another stretch. ``order: random`` draws a new shuffle per pass. A pass never repeats
+        the one before it nor the first, and every run repeats."""
         if pass_index == 0:
             return self._order0
         rng = np.random.default_rng([self.params.seed, pass_index])
-        return [self._order0[i] for i in rng.permutation(len(self._order0))]
+        readable, skipped = self._order0[: self._readable], self._order0[self._readable :]
+        if self.params.order == "random" or not readable:
+            return [readable[i] for i in rng.permutation(len(readable))] + skipped
+        start = int(rng.integers(1, len(readable))) if len(readable) > 1 else 0  # never pass 0's start again
+        walk = readable[start:] + readable[:start]
+        return (walk[::-1] if pass_index % 2 else walk) + skipped
+
+    def cells_of(self, pass_index: int) -> list[int]:
+        """The cell of each of the first ``count`` images of pass ``pass_index``: row major for ``layout:
+        sequence``; with ``similarity`` every painting returns to its own cell of the layout."""
+        cells = self._cells_of_pass.get(pass_index)
+        if cells is None:
+            cells = layout_cells(self.params, self.order(pass_index))
+            if len(self._cells_of_pass) > 4:  # an endless show asks only for passes next to the one playing
+                kept = self._cells_of_pass.items()
+                self._cells_of_pass = {k: v for k, v in kept if k == 0 or abs(k - pass_index) <= 1}
+            self._cells_of_pass[pass_index] = cells
+        return cells
 
     def reveals(self) -> Iterator[Reveal]:
         """Every change in time order (endless with ``restart``)."""
@@ -129,14 +153,13 @@ class RevealPlan:
             return
         pass_index = 0
         while True:
-            order = self.order(pass_index)
+            order, cells = self.order(pass_index), self.cells_of(pass_index)
             offset = pass_index * self.period if pass_index else 0.0
             for k in range(self.count):
-                cell = self._cells0[k] if pass_index == 0 else k
-                yield Reveal(offset + k * self.interval, cell, order[k], pass_index)
+                yield Reveal(offset + k * self.interval, cells[k], order[k], pass_index)
             if self.params.after_last == "fade_out":
                 for k in range(self.count):
-                    yield Reveal(self.linger_end, self._cells0[k] if pass_index == 0 else k, None, pass_index)
+                    yield Reveal(self.linger_end, cells[k], None, pass_index)
             if self.params.after_last != "restart":
                 return
             pass_index += 1
@@ -145,8 +168,12 @@ class RevealPlan:
         """Cue time from which ``reveal`` can no longer be seen (the next change on its cell has finished)."""
         if reveal.image is None:
             return math.inf
-        if self.params.after_last == "restart":  # the next pass reveals cell c as its c-th image
-            return (reveal.pass_index + 1) * self.period + reveal.cell * self.interval + self.seconds
+        if self.params.after_last == "restart":  # when the next pass reveals this cell
+            following = self.cells_of(reveal.pass_index + 1)
+            if reveal.cell not in following:  # not this pass (a similarity layout over a larger collection)
+                return math.inf
+            k = following.index(reveal.cell)
+            return (reveal.pass_index + 1) * self.period + k * self.interval + self.seconds
         if self.params.after_last == "fade_out":
             return self.linger_end + self.fade_seconds
         return math.inf
