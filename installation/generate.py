@@ -8,6 +8,8 @@ With ``candidates > 1`` and an encoder, each painting is the best of several lat
 encoder rates most in the asked-for mixture (probabilities weighted by the mixture), skipping any whose
 embedding is a near duplicate of a painting already kept, and any whose picture, upscaled as the wall will
 show it, sits inside a dark border (:mod:`installation.dark_border`) while another candidate is left.
+``diversity`` D > 0 ranks candidates by rating - D x cosine to the nearest painting kept so far (maximal
+marginal relevance): more varied collections for less style (measured in assets/models/MODEL_CARD.md).
 Candidate ``j`` of painting ``i`` draws its code from ``seed + j * count + i``, so ``candidates=1`` is the
 plain collection; the manifest records each kept painting's score and how many candidates it was chosen from.
 """
@@ -74,6 +76,7 @@ def generate_collection(
     upscaler: Upscaler | None = None,
     encoder: PaintingEncoder | None = None,
     candidates: int = 1,
+    diversity: float = 0.0,
     batch: int = 8,
     progress: bool = True,
 ) -> dict:
@@ -88,7 +91,7 @@ def generate_collection(
     paintings = plan(count, seed, styles, mix)
     if candidates > 1 and encoder is not None:
         paintings = select(generator, encoder, paintings, seed=seed, candidates=candidates, upscaler=upscaler,
-                           batch=batch, progress=progress)
+                           diversity=diversity, batch=batch, progress=progress)
     from tqdm import tqdm
 
     bar = tqdm(total=count, disable=not progress, desc="generate", unit="img")
@@ -122,6 +125,7 @@ def generate_collection(
                                                                "sha256": file_sha256(encoder.path)},
                           "score": "encoder probabilities . asked-for mixture, at the generator's resolution",
                           "near_duplicate_cosine": NEAR_DUPLICATE_COSINE,
+                          "diversity": diversity,
                           "dark_border": "passed over when the picture as shown sits inside a dark border "
                                          "(installation/dark_border.py)"}}
            if candidates > 1 and encoder is not None else {}),
@@ -132,7 +136,7 @@ def generate_collection(
 
 
 def select(generator: Generator, encoder: PaintingEncoder, paintings: list[Painting], *, seed: int,
-           candidates: int, upscaler: Upscaler | None = None, batch: int = 8,
+           candidates: int, upscaler: Upscaler | None = None, diversity: float = 0.0, batch: int = 8,
            progress: bool = True) -> list[Painting]:
     """Each painting's latent seed chosen among ``candidates`` (see the module docstring)."""
     from tqdm import tqdm
@@ -151,8 +155,10 @@ def select(generator: Generator, encoder: PaintingEncoder, paintings: list[Paint
         weights = np.array([p.style.get(c, 0.0) for c in enc.classes], dtype=np.float32)
         scores = enc.probs @ weights
         unit = unit_rows(enc.embedding)
-        fresh = [k for k in map(int, np.argsort(-scores))  # best-rated first, near duplicates of kept ones out
-                 if not kept or float(np.max(np.stack(kept) @ unit[k])) < NEAR_DUPLICATE_COSINE]
+        nearest = np.max(np.stack(kept) @ unit.T, axis=0) if kept else np.zeros(len(unit))  # cosine to the kept
+        ranking = scores - diversity * np.maximum(nearest, 0.0)  # maximal marginal relevance
+        fresh = [k for k in map(int, np.argsort(-ranking, kind="stable"))  # near duplicates of kept ones out
+                 if nearest[k] < NEAR_DUPLICATE_COSINE]
         # judged as the wall will show it: the upscaler can darken a line the generator left just light enough
         best = first_without_dark_border(fresh, as_shown(images, upscaler))
         if best is None:

@@ -74,14 +74,20 @@ def test_cli_user_errors_are_one_line(pack: Path, tmp_path: Path) -> None:
         assert proc.stderr.strip().splitlines()[-1].startswith("error: ") and message in proc.stderr
 
 
-def test_candidates_keep_the_best_rated_painting(pack: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def tiny_encoder(pack: Path) -> Path:
+    """A small style encoder (random weights) for the tiny pack's three styles, exported like the real one."""
+    torch.manual_seed(1)
+    enc_ckpt = save_checkpoint(pack / "e.ckpt", create_model("painting_encoder", classes=("ink", "oil", "pastel"),
+                                                              widths=(4, 8), embedding_dim=8))
+    assert exporters_main(["encoder", "--checkpoint", str(enc_ckpt), "--out", str(pack / "encoder.onnx")]) == 0
+    return pack / "encoder.onnx"
+
+
+def test_candidates_keep_the_best_rated_painting(pack: Path, tiny_encoder: Path, tmp_path: Path) -> None:
     from installation.inference.encoder import PaintingEncoder
 
-    torch.manual_seed(1)
-    enc_ckpt = save_checkpoint(tmp_path / "e.ckpt", create_model("painting_encoder", classes=("ink", "oil", "pastel"),
-                                                                  widths=(4, 8), embedding_dim=8))
-    assert exporters_main(["encoder", "--checkpoint", str(enc_ckpt), "--out", str(tmp_path / "encoder.onnx")]) == 0
-    gen, enc = Generator(pack / "sagan.onnx"), PaintingEncoder(tmp_path / "encoder.onnx")
+    gen, enc = Generator(pack / "sagan.onnx"), PaintingEncoder(tiny_encoder)
     out = tmp_path / "picked"
     manifest = generate_collection(gen, out, count=4, seed=3, mix=0.5, encoder=enc, candidates=5, progress=False)
     assert manifest["selection"]["candidates"] == 5
@@ -94,6 +100,41 @@ def test_candidates_keep_the_best_rated_painting(pack: Path, tmp_path: Path) -> 
         # the kept one is the best rated, unless that was a near duplicate of a painting kept before
         assert entry["score"] == pytest.approx(scores[seeds.index(entry["latent_seed"])], abs=1e-3)
         assert i > 0 or entry["score"] == pytest.approx(max(scores), abs=1e-3)
+
+
+def test_diversity_weighs_likeness_to_the_kept_paintings_against_the_rating(tmp_path: Path) -> None:
+    """Maximal marginal relevance, on the shipped pack: each painting keeps the candidate with the best rating -
+    diversity x its cosine to the nearest painting kept so far (near duplicates and dark borders still passed
+    over), and a strong weight changes what is kept."""
+    from installation.dark_border import first_without_dark_border
+    from installation.generate import NEAR_DUPLICATE_COSINE
+    from installation.inference.encoder import PaintingEncoder, unit_rows
+
+    models = REPO / "assets/models"
+    gen, enc = Generator(models / "sagan.onnx"), PaintingEncoder(models / "encoder.onnx")
+    count, candidates = 7, 4
+    picks = {}
+    for diversity in (0.0, 2.0):
+        manifest = generate_collection(gen, tmp_path / str(diversity), count=count, seed=5, mix=0.3, encoder=enc,
+                                       candidates=candidates, diversity=diversity, progress=False)
+        assert manifest["selection"]["diversity"] == diversity
+        kept: list[np.ndarray] = []
+        for i, entry in enumerate(manifest["paintings"]):
+            seeds = [5 + j * count + i for j in range(candidates)]
+            images = gen.generate(np.concatenate([gen.latents(1, s) for s in seeds]),
+                                  np.repeat(gen.mixture(entry["style"])[None], candidates, 0))
+            out = enc.encode(list(to_uint8(images)))
+            rating = out.probs @ np.array([entry["style"].get(c, 0.0) for c in enc.classes])
+            unit = unit_rows(out.embedding)
+            nearest = np.max(np.stack(kept) @ unit.T, axis=0) if kept else np.zeros(candidates)
+            ranked = [int(k) for k in np.argsort(-(rating - diversity * np.maximum(nearest, 0)), kind="stable")
+                      if nearest[k] < NEAR_DUPLICATE_COSINE]
+            shown = list(to_uint8(images))
+            expected = first_without_dark_border(ranked, shown.__getitem__)
+            assert expected is not None and entry["latent_seed"] == seeds[expected], (diversity, i)
+            kept.append(unit[expected])
+        picks[diversity] = [p["latent_seed"] for p in manifest["paintings"]]
+    assert picks[0.0] != picks[2.0]
 
 
 def test_candidates_inside_a_dark_border_are_passed_over(tmp_path: Path) -> None:

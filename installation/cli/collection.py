@@ -25,6 +25,10 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
                      help="keep the best of N latent codes per painting, as the pack's encoder rates the asked-for "
                           "style, skipping near duplicates and pictures inside a dark border (the demo collection "
                           "uses 12)")
+    gen.add_argument("--diversity", type=bounded(float, 0, 10), default=0.0,
+                     help="with --candidates: how much a candidate's likeness to the paintings already kept counts "
+                          "against its style rating (maximal marginal relevance: rating - D x nearest cosine; 0: "
+                          "rating only)")
     gen.set_defaults(handler=run_generate)
 
     order = sub.add_parser("order", parents=[common],
@@ -63,7 +67,7 @@ def run_generate(args: argparse.Namespace) -> int:
         encoder = PaintingEncoder(pack_path("encoder", args.models)) if args.candidates > 1 else None
         manifest = generate_collection(generator, Path(args.out), count=args.count, seed=args.seed,
                                        styles=args.styles, mix=args.mix, upscaler=upscaler, encoder=encoder,
-                                       candidates=args.candidates)
+                                       candidates=args.candidates, diversity=args.diversity)
     except (ModelContractError, ValueError, OSError) as exc:
         error(exc)
         return exit_codes.USAGE
