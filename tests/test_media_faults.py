@@ -220,7 +220,9 @@ cues:
         t, pixels = play_until(rc, scene, 0.0, lambda px, t: sorted(cell_colours(px)) == sorted(COLOURS))
         paths[0].write_bytes(b"\x89PNG\r\n\x1a\n this is not the rest of a PNG")
         t0 = t
-        t, pixels = play_until(rc, scene, t, lambda px, t: t > t0 + 3.5)  # > 2 passes of 1 s
+        # a pass takes 1 s (reveals at 0, .25, .5, .75, then .25 s of linger): look in the linger of a pass two
+        # or more passes on, when every cell shows that pass's image (mid-pass, a cell still holds the last one)
+        t, pixels = play_until(rc, scene, t, lambda px, t: t > t0 + 2.5 and 0.85 < t % 1.0 < 0.97)
         colours = cell_colours(pixels)
         assert COLOURS[0] not in colours and BG in colours and len(set(colours) - {BG}) == 3, colours
         assert health.snapshot()["failing_files"] == ["img0.png"]
