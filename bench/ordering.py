@@ -78,7 +78,7 @@ def main() -> int:
             from installation.ordering.gnn import GnnConfig, gnn_space
 
             own = pairwise_distances(gnn_space(x, GnnConfig()))
-        m = order_metrics(x, out["order"], out["cell_of"], cols, own, own_is_lkh=False)
+        m = order_metrics(x, out["order"], out["cell_of"], cols, own)
         results.append({"method": method, "layout": layout, "solver": out["solver"], "seconds": seconds, **m})
     for name, fn in [("LAS (raw features)", las_layout), ("FLAS reference (raw features)", flas_layout)]:
         t0 = time.perf_counter()

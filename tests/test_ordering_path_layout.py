@@ -1,4 +1,4 @@
-"""Ordering maths: open paths (LKH-3 and the fallback), grid layouts and DPQ against hand-computed cases."""
+"""Ordering maths: open paths and loops (LKH-3 and the fallback), grid layouts and DPQ against hand-computed cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from installation.ordering.layout import dpq, flas_layout, las_layout, sequence_layout
-from installation.ordering.path import pairwise_distances, path_length, shortest_path, solve_heuristic, solve_lkh
+from installation.ordering.path import (
+    pairwise_distances,
+    path_length,
+    shortest_path,
+    solve_heuristic,
+    solve_lkh,
+    tour_length,
+)
 from installation.ordering.pipeline import order_features
 
 pytest.importorskip("elkai")
@@ -32,6 +39,49 @@ def test_circle_open_path_skips_the_largest_gap() -> None:
     best = chords.sum() - chords.max()
     assert path_length(d, solve_lkh(d)) == pytest.approx(best, rel=1e-6)
     assert path_length(d, solve_heuristic(d)) == pytest.approx(best, rel=1e-6)
+
+
+def test_loops_open_at_their_longest_edge() -> None:
+    """A loop is the shortest closed tour opened at its longest edge: on a circle, the circle opened at its
+    widest gap; in general its wrap-around step is its largest, and it closes shorter than the best open path
+    does. On a line it is much longer than the line (so the ordering falls back to the open path there)."""
+    rng = np.random.default_rng(1)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 30))
+    pts = np.stack([np.cos(angles), np.sin(angles)], 1)
+    d = pairwise_distances(pts[rng.permutation(30)])
+    chords = np.linalg.norm(pts - np.roll(pts, -1, 0), axis=1)
+    for order in (solve_lkh(d, loop=True), solve_heuristic(d, loop=True)):
+        assert path_length(d, order) == pytest.approx(chords.sum() - chords.max(), rel=1e-6)
+        assert d[order[-1], order[0]] == pytest.approx(chords.max())
+    t = rng.uniform(0, 10, 25)  # on a line every tour goes out and back: opened, it skips points
+    line = pairwise_distances(t[:, None])
+    assert path_length(line, solve_lkh(line, loop=True)) > 1.5 * path_length(line, solve_lkh(line))
+    d = pairwise_distances(rng.standard_normal((60, 5)))
+    loop, solver = shortest_path(d, loop=True)
+    steps = d[loop[:-1], loop[1:]]
+    assert solver == "lkh" and sorted(loop) == list(range(60)) and d[loop[-1], loop[0]] >= steps.max()
+    assert tour_length(d, loop) < tour_length(d, solve_lkh(d))
+    assert path_length(d, loop) <= 1.05 * path_length(d, solve_lkh(d))
+
+
+def test_orders_are_loops_where_a_loop_costs_little() -> None:
+    """The ordering reads a loop opened at its longest edge when it is at most LOOP_COST times the best open
+    path (so restarted reveals meet no big seam), else the open path (a line: every loop skips points)."""
+    from installation.ordering.pipeline import LOOP_COST, smooth_order
+
+    rng = np.random.default_rng(4)
+    line = pairwise_distances(np.sort(rng.uniform(0, 10, 30))[:, None])
+    assert smooth_order(line)[0] in (list(range(30)), list(range(29, -1, -1)))
+    picked_loop = 0
+    for trial in range(6):
+        d = pairwise_distances(rng.standard_normal((40, 3)))
+        order, path, loop = smooth_order(d)[0], solve_lkh(d), solve_lkh(d, loop=True)
+        cheap = path_length(d, loop) <= LOOP_COST * path_length(d, path)
+        assert order == (loop if cheap else path), trial
+        picked_loop += cheap
+        if cheap:  # the wrap-around step of a loop is no larger than the largest step inside it
+            assert d[order[-1], order[0]] >= d[order[:-1], order[1:]].max()
+    assert picked_loop >= 1
 
 
 def test_fallback_is_close_to_lkh_and_lkh_is_deterministic() -> None:

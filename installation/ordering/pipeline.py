@@ -1,10 +1,18 @@
-"""Collection -> features -> (GNN) -> open path + grid layout + metrics, written as JSON and cached by content hash.
+"""Collection -> features -> (GNN) -> loop + grid layout + metrics, written as JSON and cached by content hash.
+
+The order is the shortest loop through the paintings opened at its longest edge (installation/ordering/path.py)
+when that costs the first reveal at most ``LOOP_COST`` over the best open path (on the demo collection 0.3%),
+else the best open path: a restarted reveal that starts elsewhere on a loop
+(installation/scenes/gradual_change/scene.py) meets no seam larger than its own steps, where the open path's
+two ends can be far apart. On nearly one-dimensional collections (a gradient) every loop goes out and back
+and skips every other painting, so there the open path stays.
 
 Metrics are measured in the raw feature space (the same for every method, so methods compare):
 ``smoothness`` = (L_random - L) / (L_random - L_best), where L_random is the expected length of a random
-order and L_best the LKH path on those distances; ``path_ratio`` = the path's length over the LKH path's
-on the distances the method itself decoded; ``max_step`` the largest single step; ``dpq16``/``dpq2`` the
-grid layout's Distance Preservation Quality; ``opening_lightness``/``closing_lightness`` the mean CIELAB L* of
+order and L_best the best open path (LKH) on those distances; ``path_ratio`` = the order's length over the
+best open path's on the distances the method itself decoded (a loop opened at its longest edge is a little
+longer); ``max_step`` the largest single step; ``dpq16``/``dpq2`` the grid layout's Distance Preservation
+Quality; ``opening_lightness``/``closing_lightness`` the mean CIELAB L* of
 the first and last grid row's worth of images.
 
 An open path reads the same both ways, so the direction is free: ``open_on`` picks the end the wall opens
@@ -36,7 +44,8 @@ log = logging.getLogger(__name__)
 METHODS = ("gnn", "tsp", "random")
 LAYOUTS = ("sequence", "similarity")
 OPENINGS = ("light", "dark", "either")
-ORDER_FORMAT = 1
+ORDER_FORMAT = 2  # 2: loops where they cost little (1: open paths)
+LOOP_COST = 1.02  # the longest a loop (opened) may be against the best open path and still be preferred
 _warned_torch = False
 
 
@@ -114,6 +123,14 @@ def orient(order: list[int], lightness: np.ndarray, open_on: str, window: int) -
     return order[::-1] if flip else order
 
 
+def smooth_order(d: np.ndarray, seed: int = 0) -> tuple[list[int], str]:
+    """The loop through ``d`` opened at its longest edge if it is at most ``LOOP_COST`` times as long as the
+    best open path, else that path; and the solver that found it."""
+    path, solver = shortest_path(d, seed=seed)
+    loop, _ = shortest_path(d, seed=seed, loop=True)
+    return (loop if path_length(d, loop) <= LOOP_COST * path_length(d, path) else path), solver
+
+
 def _resolve_method(method: str) -> str:
     global _warned_torch
     if method not in METHODS:
@@ -160,7 +177,7 @@ def input_hashes(images: list[Path], method: str, layout: str, rows: int, cols: 
 
 
 def order_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: int, own: np.ndarray,
-                  own_is_lkh: bool, lightness: np.ndarray | None = None) -> dict:
+                  lightness: np.ndarray | None = None) -> dict:
     """Metrics of an order (and its layout) in the feature space ``x``; ``own``: the method's distances;
     with ``lightness``, how light the first and last grid row's worth of images are."""
     ends = {}
@@ -168,11 +185,10 @@ def order_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: in
         window = opening_window(len(order), cols)
         ends = {"opening_lightness": float(np.mean(lightness[order[:window]])),
                 "closing_lightness": float(np.mean(lightness[order[-window:]]))}
-    return {**_path_metrics(x, order, cell_of, cols, own, own_is_lkh), **ends}
+    return {**_path_metrics(x, order, cell_of, cols, own), **ends}
 
 
-def _path_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: int, own: np.ndarray,
-                  own_is_lkh: bool) -> dict:
+def _path_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: int, own: np.ndarray) -> dict:
     n = x.shape[0]
     d = pairwise_distances(x)
     length = path_length(d, order)
@@ -183,10 +199,7 @@ def _path_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: in
     best, _ = shortest_path(d)
     best_len = min(path_length(d, best), length)
     rand_len = float(d[~np.eye(n, dtype=bool)].mean() * (n - 1))  # expected length of a uniformly random order
-    if own is d or own_is_lkh:
-        own_ref = best_len if own is d else path_length(own, order)
-    else:
-        own_ref = path_length(own, shortest_path(own)[0])
+    own_ref = best_len if own is d else path_length(own, shortest_path(own)[0])
     own_len = path_length(own, order)
     steps = d[np.asarray(order[:-1]), np.asarray(order[1:])]
     shown = np.asarray(order)[: len(cell_of)]
@@ -222,12 +235,12 @@ def order_features(x: np.ndarray, method: str = "gnn", layout: str = "sequence",
         order = [int(i) for i in np.random.default_rng(seed).permutation(n)]
         own, space, solver = d, x, "none"
     elif method == "tsp" or n < 4:
-        order, solver = shortest_path(d, seed=seed)
+        order, solver = smooth_order(d, seed)
         own, space = d, x
     else:
         space = gnn_space(x, gnn or GnnConfig(seed=seed))
         own = pairwise_distances(space)
-        order, solver = shortest_path(own, seed=seed)
+        order, solver = smooth_order(own, seed)
     if lightness is not None:
         order = orient(order, np.asarray(lightness, dtype=np.float64), open_on, opening_window(n, cols))
     shown = order[: rows * cols]
@@ -237,7 +250,7 @@ def order_features(x: np.ndarray, method: str = "gnn", layout: str = "sequence",
         cell_of = sequence_layout(len(shown), rows, cols)
     out = {"order": order, "cell_of": cell_of, "method": method, "solver": solver, "rows": rows, "cols": cols}
     if metrics:
-        out["metrics"] = order_metrics(x, order, cell_of, cols, own, own_is_lkh=solver == "lkh", lightness=lightness)
+        out["metrics"] = order_metrics(x, order, cell_of, cols, own, lightness=lightness)
     return out
 
 

@@ -122,8 +122,9 @@ class RevealPlan:
         """Images of pass ``pass_index``. Pass 0 is the configured order. A later pass of a sequence meant to
         be smooth (``gnn``, ``file``, ``as_is``) walks the same sequence from a starting point seeded by ``seed``
         and the pass, every other pass backwards, wrapping at the end: each painting still differs little from
-        the one before but for the one seam where the sequence's ends meet, and with more images than cells
-        each pass shows another stretch. ``order: random`` draws a new shuffle per pass. A pass never repeats
+        the one before (a ``gnn`` order is a loop where that costs little, so the wrap is one of its own steps;
+        other sequences may have one seam where their ends meet), and with more images than cells each pass
+        shows another stretch. ``order: random`` draws a new shuffle per pass. A pass never repeats
         the one before it nor the first, and every run repeats."""
         if pass_index == 0:
             return self._order0
