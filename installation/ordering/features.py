@@ -109,22 +109,22 @@ def read_rgb(path: Path, max_side: int = 256) -> np.ndarray:
     return rgb
 
 
-def lab_histogram(rgb: np.ndarray, bins: tuple[int, int, int], size: int = 64) -> np.ndarray:
-    """sqrt of the normalised CIELAB histogram (Euclidean distance between two = Hellinger distance * sqrt 2)."""
+def small_lab(rgb: np.ndarray, size: int = 64) -> np.ndarray:
+    """An RGB uint8 image reduced to ``size`` x ``size`` in CIELAB (L* 0-100), float32: what the colour
+    histogram and the mean lightness are measured on."""
     small = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+
+
+def lab_histogram(lab: np.ndarray, bins: tuple[int, int, int]) -> np.ndarray:
+    """sqrt of the normalised CIELAB histogram (Euclidean distance between two = Hellinger distance * sqrt 2)."""
+    lab = lab.reshape(-1, 3)
     lo, hi = np.array([0.0, -80.0, -80.0]), np.array([100.0, 80.0, 80.0])
     nb = np.array(bins)
     idx = np.clip(((lab - lo) / (hi - lo) * nb).astype(int), 0, nb - 1)
     flat = (idx[:, 0] * nb[1] + idx[:, 1]) * nb[2] + idx[:, 2]
     hist = np.bincount(flat, minlength=int(nb.prod())).astype(np.float64)
     return np.sqrt(hist / hist.sum())
-
-
-def mean_lightness(rgb: np.ndarray, size: int = 64) -> float:
-    """Mean CIELAB L* of an RGB uint8 image: 0 for black, 100 for white."""
-    small = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    return float(cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 0].mean())
 
 
 def filter_bank(config: FeatureConfig) -> list[np.ndarray]:
@@ -212,7 +212,8 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
     encoder = load_encoder(encoder_path)
     if encoder is not None:
         parts["embedding"] = standardise_block(encoder.embed(rgbs))
-    parts["colour"] = standardise_block(np.stack([lab_histogram(im, config.lab_bins) for im in rgbs]))
+    labs = [small_lab(im) for im in rgbs]
+    parts["colour"] = standardise_block(np.stack([lab_histogram(lab, config.lab_bins) for lab in labs]))
     bank = filter_bank(config)
     parts["texture"] = standardise_block(np.stack([texture_gram(im, bank, config.texture_scales) for im in rgbs]),
                                          per_dim=True)
@@ -222,7 +223,7 @@ def compute_features(images: list[Path], config: FeatureConfig | None = None, en
         blocks[name] = (start, start + block.shape[1])
         start += block.shape[1]
     matrix = np.concatenate(cols, axis=1).astype(np.float32)
-    lightness = np.array([mean_lightness(im) for im in rgbs], dtype=np.float32)
+    lightness = np.array([lab[..., 0].mean() for lab in labs], dtype=np.float32)  # mean L*: 0 black, 100 white
     if use_cache:  # a full disk costs the cache, not the order
         save_cached("features", digest, matrix=matrix, names=np.array(names), blocks=json.dumps(blocks),
                     lightness=lightness)

@@ -110,6 +110,11 @@ def opening_window(n: int, cols: int) -> int:
     return max(1, min(cols, n // 2))
 
 
+def end_lightness(order: list[int], lightness: np.ndarray, window: int) -> tuple[float, float]:
+    """Mean lightness of the first and of the last ``window`` images of ``order``."""
+    return float(np.mean(lightness[order[:window]])), float(np.mean(lightness[order[-window:]]))
+
+
 def orient(order: list[int], lightness: np.ndarray, open_on: str, window: int) -> list[int]:
     """``order`` read from the end the wall should open on: ``light`` starts at the end whose first ``window``
     images are lighter on average, ``dark`` at the darker one, ``either`` keeps the solver's direction (a tie
@@ -117,8 +122,7 @@ def orient(order: list[int], lightness: np.ndarray, open_on: str, window: int) -
     _check_opening(open_on)
     if open_on == "either" or len(order) < 2:
         return order
-    head = float(np.mean(lightness[order[:window]]))
-    tail = float(np.mean(lightness[order[-window:]]))
+    head, tail = end_lightness(order, lightness, window)
     flip = tail > head if open_on == "light" else tail < head
     return order[::-1] if flip else order
 
@@ -182,9 +186,8 @@ def order_metrics(x: np.ndarray, order: list[int], cell_of: np.ndarray, cols: in
     with ``lightness``, how light the first and last grid row's worth of images are."""
     ends = {}
     if lightness is not None:
-        window = opening_window(len(order), cols)
-        ends = {"opening_lightness": float(np.mean(lightness[order[:window]])),
-                "closing_lightness": float(np.mean(lightness[order[-window:]]))}
+        head, tail = end_lightness(order, lightness, opening_window(len(order), cols))
+        ends = {"opening_lightness": head, "closing_lightness": tail}
     return {**_path_metrics(x, order, cell_of, cols, own), **ends}
 
 

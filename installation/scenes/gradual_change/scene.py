@@ -101,7 +101,6 @@ class RevealPlan:
         self._order0 = base_order(params)
         self._readable = len(self._order0) - len(params.skipped)  # the skipped files come last, in every pass
         self.count = min(self.cells, len(self._order0))  # reveals per pass
-        self._cells_of_pass: dict[int, list[int]] = {0: layout_cells(params, self._order0)}
         self.interval = float(params.reveal_interval)
         self.transition = Transition.from_spec(params.cell_transition)
         self.seconds = self.transition.duration
@@ -139,14 +138,7 @@ class RevealPlan:
     def cells_of(self, pass_index: int) -> list[int]:
         """The cell of each of the first ``count`` images of pass ``pass_index``: row major for ``layout:
         sequence``; with ``similarity`` every painting returns to its own cell of the layout."""
-        cells = self._cells_of_pass.get(pass_index)
-        if cells is None:
-            cells = layout_cells(self.params, self.order(pass_index))
-            if len(self._cells_of_pass) > 4:  # an endless show asks only for passes next to the one playing
-                kept = self._cells_of_pass.items()
-                self._cells_of_pass = {k: v for k, v in kept if k == 0 or abs(k - pass_index) <= 1}
-            self._cells_of_pass[pass_index] = cells
-        return cells
+        return layout_cells(self.params, self.order(pass_index))  # a few hundred names: cheap, once per reveal
 
     def reveals(self) -> Iterator[Reveal]:
         """Every change in time order (endless with ``restart``)."""
